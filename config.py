@@ -1,0 +1,105 @@
+"""Settings, read from the environment. One class per way of running the portal."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Published in the repository on purpose: they let `make run` work with zero set-up.
+# ProductionConfig refuses to start while either is in use.
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="  # base64 of 32 bytes
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # AES-256-GCM key (base64, 32 bytes) for sensitive fields; a separate HMAC key
+    # is derived from it for the look-up index.
+    FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", DEV_FIELD_KEY)
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'boai.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Rate limiting: memory by default, Redis when configured.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    # Server-side sessions (see portal/sessions.py).
+    SESSION_COOKIE_NAME = "boai_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 120))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 72))
+    STAFF_SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("STAFF_SESSION_IDLE_MINUTES", 30))
+    STAFF_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("STAFF_SESSION_ABSOLUTE_HOURS", 12))
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session it is bound to
+
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh": "简体中文", "en": "English"}
+
+    # SMS codes
+    SMS_CODE_TTL = timedelta(minutes=10)
+    SMS_CODE_MAX_ATTEMPTS = 5
+    SMS_RESEND_INTERVAL = timedelta(seconds=60)
+
+    # Notifications: "log" writes to the log only; a real gateway plugs in here.
+    NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "log")
+    NOTIFY_DISPATCH_AFTER_RESPONSE = False
+    SHOW_DEV_OUTBOX = False
+
+    HSTS = False
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SHOW_DEV_OUTBOX = True
+    NOTIFY_DISPATCH_AFTER_RESPONSE = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_STORAGE_URI = os.environ.get("TEST_REDIS_URL") or "memory://"
+    WTF_CSRF_ENABLED = False
+    SHOW_DEV_OUTBOX = True
+    # Fast argon2 parameters keep the suite quick; production uses the library defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to run production with a published or missing secret."""
+        problems = []
+        if not os.environ.get("SECRET_KEY") or cls.SECRET_KEY == DEV_SECRET_KEY:
+            problems.append("SECRET_KEY")
+        if not os.environ.get("FIELD_ENCRYPTION_KEY") or cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY:
+            problems.append("FIELD_ENCRYPTION_KEY")
+        if problems:
+            raise RuntimeError(
+                "Production needs its own secrets; set: " + ", ".join(problems)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,66 @@
+"""Boai portal: the application factory."""
+
+import logging
+import os
+
+from flask import Flask
+
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    config_name = config_name or os.environ.get("PORTAL_CONFIG", "development")
+    config_class = CONFIGS[config_name]
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    if hasattr(config_class, "check"):
+        config_class.check()
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _init_request_hooks(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.i18n import select_locale
+    from portal.sessions import DatabaseSessionInterface
+    import portal.models  # noqa: F401  (register every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    app.session_interface = DatabaseSessionInterface()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal import accounts, admin, branches, main, notifications
+
+    for package in (main, accounts, notifications, branches, admin):
+        app.register_blueprint(package.bp)
+    app.register_blueprint(branches.public_bp)
+
+
+def _init_request_hooks(app: Flask) -> None:
+    from portal import templating
+    from portal.errors import register_error_handlers
+    from portal.security import init_security
+
+    init_security(app)
+    register_error_handlers(app)
+    templating.init_templating(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal import cli
+
+    cli.register(app)

@@ -1,0 +1,50 @@
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from portal.extensions import csrf, db
+from portal.main import bp
+from portal.security import is_safe_next
+
+
+def _back():
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
+
+
+@bp.get("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.post("/language")
+def set_language():
+    code = request.form.get("locale", "")
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return _back()
+
+
+@bp.post("/care-mode")
+def toggle_care_mode():
+    on = request.form.get("on") == "1"
+    session["care_mode"] = on
+    if current_user.is_authenticated:
+        current_user.care_mode = on
+        db.session.commit()
+    return _back()
+
+
+@bp.get("/healthz")
+@csrf.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok", database="ok")
+    except Exception:  # any failure to reach the database is "unavailable"
+        db.session.rollback()
+        current_app.logger.warning("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503

@@ -1,0 +1,188 @@
+"""Server-side sessions kept in the database.
+
+The cookie carries only a random token; the row is found by the token's SHA-256,
+so a copy of the table cannot be replayed as cookies. Logging out or changing the
+password revokes rows, which is what makes a replayed cookie worthless.
+"""
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.datastructures import CallbackDict
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+TOUCH_EVERY_SECONDS = 60  # write last_seen_at at most this often
+
+
+class ServerSession(db.Model):
+    __tablename__ = "server_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DbSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, token=None, row_id=None, last_seen=None):
+        def on_update(self):
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.row_id = row_id
+        self.last_seen = last_seen
+        self.modified = False
+        self.rotate_requested = False
+        self.end_requested = False
+
+    @property
+    def new(self) -> bool:
+        return self.token is None
+
+    def rotate(self) -> None:
+        """Issue a new token on save (call at login: no session fixation)."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Revoke this session on save and clear the cookie (logout)."""
+        self.clear()
+        self.end_requested = True
+        self.modified = True
+
+
+def timeouts_for(app: Flask, is_staff: bool):
+    if is_staff:
+        return app.config["STAFF_SESSION_IDLE_TIMEOUT"], app.config["STAFF_SESSION_ABSOLUTE_TIMEOUT"]
+    return app.config["SESSION_IDLE_TIMEOUT"], app.config["SESSION_ABSOLUTE_TIMEOUT"]
+
+
+def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
+    if row.revoked_at is not None:
+        return False
+    idle, absolute = timeouts_for(app, row.is_staff)
+    return now - row.last_seen_at < idle and now - row.created_at < absolute
+
+
+class DatabaseSessionInterface(SessionInterface):
+    """Uses its own short ORM session so that saving the web session never commits
+    (or is rolled back with) whatever the view left in db.session."""
+
+    def open_session(self, app: Flask, request: Request) -> DbSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return DbSession()
+        with Session(db.engine) as s:
+            row = s.scalar(select(ServerSession).where(ServerSession.token_hash == hash_token(token)))
+            if row is None or not is_live(app, row, utcnow()):
+                return DbSession()
+            try:
+                data = json.loads(row.data)
+            except ValueError:
+                data = {}
+            return DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
+
+    def save_session(self, app: Flask, session: DbSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        now = utcnow()
+        with Session(db.engine) as s:
+            if session.row_id and (session.end_requested or session.rotate_requested):
+                s.execute(
+                    update(ServerSession)
+                    .where(ServerSession.id == session.row_id, ServerSession.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+                s.commit()
+                session.row_id = None
+            if session.end_requested or (not session and session.row_id is None):
+                if session.token is not None or session.end_requested:
+                    response.delete_cookie(name, domain=domain, path=path)
+                return
+            if session.row_id is None:
+                self._insert(app, s, session, now)
+                self._set_cookie(app, session, response)
+                return
+            values = {}
+            if session.modified:
+                values["data"] = json.dumps(dict(session))
+                values["user_id"] = _user_id(session)
+                values["is_staff"] = bool(session.get("_staff"))
+            if session.modified or (now - session.last_seen).total_seconds() > TOUCH_EVERY_SECONDS:
+                values["last_seen_at"] = now
+            if values:
+                s.execute(
+                    update(ServerSession)
+                    .where(ServerSession.id == session.row_id, ServerSession.revoked_at.is_(None))
+                    .values(**values)
+                )
+                s.commit()
+
+    def _insert(self, app, s: Session, session: DbSession, now: datetime) -> None:
+        from flask import request
+
+        session.token = secrets.token_urlsafe(32)
+        row = ServerSession(
+            token_hash=hash_token(session.token),
+            user_id=_user_id(session),
+            is_staff=bool(session.get("_staff")),
+            data=json.dumps(dict(session)),
+            created_at=now,
+            last_seen_at=now,
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:200],
+        )
+        s.add(row)
+        s.commit()
+        session.row_id = row.id
+
+    def _set_cookie(self, app, session: DbSession, response: Response) -> None:
+        response.set_cookie(
+            self.get_cookie_name(app),
+            session.token,
+            httponly=True,
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+        )
+        response.vary.add("Cookie")
+
+
+def _user_id(session: DbSession) -> int | None:
+    value = session.get("_user_id")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def revoke_user_sessions(user_id: int, keep_row_id: int | None = None) -> int:
+    """Revoke every live session of a user except `keep_row_id`. Runs in db.session:
+    the caller commits. Returns how many were revoked."""
+    stmt = update(ServerSession).where(
+        ServerSession.user_id == user_id, ServerSession.revoked_at.is_(None)
+    )
+    if keep_row_id is not None:
+        stmt = stmt.where(ServerSession.id != keep_row_id)
+    return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount

@@ -1,0 +1,53 @@
+"""What every template can use: locale, care mode, time and money formatting."""
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime, get_locale
+
+from portal.i18n import care_mode_on
+
+
+def is_wechat() -> bool:
+    return "MicroMessenger" in (request.user_agent.string or "")
+
+
+def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A stored UTC datetime in Asia/Shanghai (Flask-Babel's timezone)."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def localdate(value: date | None) -> str:
+    return format_date(value, "yyyy-MM-dd") if value else ""
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen shown as yuan with two decimals."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _current_user_is_staff() -> bool:
+    from flask_login import current_user
+
+    from portal.branches.scope import is_staff
+
+    return current_user.is_authenticated and is_staff(current_user)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan)
+
+    @app.context_processor
+    def common():
+        return {
+            "care_mode": care_mode_on(),
+            "current_locale": str(get_locale()),
+            "languages": current_app.config["LANGUAGES"],
+            "in_wechat": is_wechat(),
+            "show_dev_outbox": current_app.config.get("SHOW_DEV_OUTBOX", False),
+            "current_user_is_staff": _current_user_is_staff(),
+        }

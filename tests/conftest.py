@@ -1,0 +1,190 @@
+"""Shared fixtures. Builders return functions (`make_user(...)`) so each test makes
+exactly what it needs. TEST_DATABASE_URL selects PostgreSQL; default is SQLite."""
+
+import json
+import os
+import secrets
+
+import pytest
+from sqlalchemy import select
+
+from portal import create_app
+from portal.extensions import db, limiter
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+_PHONES = iter(range(10_000_000))
+
+pytest_plugins = []
+
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def worker_database(url: str, suffix: str = "") -> str:
+    """A PostgreSQL database of this xdist worker's own, created empty.
+
+    Workers run tests at the same time and each empties every table after a test,
+    so sharing one database would let them delete each other's rows."""
+    from sqlalchemy import create_engine, text
+
+    base, name = url.rsplit("/", 1)
+    name = f"{name}_{WORKER}{suffix}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{base}/{name}"
+
+
+def drop_worker_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return worker_database(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    yield url
+    if url.startswith("postgresql"):
+        drop_worker_database(url)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    """Create the schema once per run; tests then empty the tables after themselves."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_overrides():
+    """Override in a test module to change configuration for its tests."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, database_url, app_overrides):
+    app = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # Workers share one Redis and limiter.reset() deletes every key under the
+        # storage prefix, so each worker keeps its counters under a prefix of its own.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"boai-test-{WORKER}"},
+        **app_overrides,
+    })
+
+    @app.before_request
+    def _forget_cached_user():
+        # The test keeps one app context open, so requests share `g`; Flask-Login caches
+        # the user there. Drop it so each request (and each client) loads its own user.
+        from flask import g
+
+        g.pop("_login_user", None)
+
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    from portal.accounts.models import User
+    from portal.accounts.passwords import hash_password
+
+    def make(phone: str | None = None, password: str = DEFAULT_PASSWORD, **fields):
+        phone = phone or f"139{next(_PHONES):08d}"
+        user = User(phone=phone, password_hash=hash_password(password), **fields)
+        from portal.timeutil import utcnow
+
+        user.phone_verified_at = utcnow()
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(app):
+    """Log a user into a test client by creating a real server-side session row."""
+    from portal.branches.scope import is_staff
+    from portal.sessions import ServerSession, hash_token
+
+    def do_login(client, user):
+        token = secrets.token_urlsafe(32)
+        data = {"_user_id": str(user.id), "_fresh": True, "_staff": is_staff(user)}
+        db.session.add(
+            ServerSession(
+                token_hash=hash_token(token),
+                user_id=user.id,
+                is_staff=data["_staff"],
+                data=json.dumps(data),
+            )
+        )
+        db.session.commit()
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], token)
+        return token
+
+    return do_login
+
+
+@pytest.fixture
+def make_branch(app):
+    from portal.branches.models import Branch
+    from portal.branches.services import create_branch
+
+    def make(parent: Branch | None = None, level: str | None = None, name: str | None = None, **kw):
+        if level is None:
+            order = ["national", "province", "city", "county", "grassroots"]
+            level = order[order.index(parent.level) + 1] if parent else "national"
+        name = name or f"{level}-{secrets.token_hex(3)}"
+        branch = create_branch(parent=parent, level=level, name_zh=name, name_en=name, **kw)
+        db.session.commit()
+        return branch
+
+    return make
+
+
+@pytest.fixture
+def grant_role(app):
+    from portal.branches.models import StaffRole
+
+    def grant(user, branch, role: str = "officer"):
+        db.session.add(StaffRole(user_id=user.id, branch_id=branch.id, role=role))
+        db.session.commit()
+        return user
+
+    return grant
+
+
+def count(model) -> int:
+    """Rows in a model's table, for asserting nothing was written."""
+    return len(db.session.scalars(select(model)).all())

@@ -1,0 +1,93 @@
+"""Locale order (user -> session -> Accept-Language -> default), the switches on every
+page, care mode, and that nothing is loaded from another origin."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from portal.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def html_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [(None, "zh-Hans"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
+     ("zh-Hans-CN", "zh-Hans"), ("fr-FR", "zh-Hans")],
+)
+def test_accept_language_then_default(client, accept, expected):
+    headers = {"Accept-Language": accept} if accept else {}
+    assert html_lang(client.get("/", headers=headers)) == expected
+
+
+def test_session_choice_beats_accept_language(client):
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert html_lang(client.get("/", headers={"Accept-Language": "zh-CN"})) == "en"
+
+
+def test_user_choice_beats_session(client, make_user, login):
+    user = make_user(locale="zh")
+    login(client, user)
+    with client.session_transaction() as s:
+        s["locale"] = "en"
+    assert html_lang(client.get("/")) == "zh-Hans"
+
+
+def test_switch_saves_choice_for_logged_in_user(client, make_user, login):
+    user = make_user()
+    login(client, user)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_unknown_locale_and_unsafe_next_are_ignored(client):
+    r = client.post("/language", data={"locale": "xx", "next": "//evil.example/"})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert html_lang(client.get("/")) == "zh-Hans"
+
+
+@pytest.mark.parametrize("path", ["/", "/account/login", "/account/register", "/no-such-page"])
+def test_every_page_has_language_and_care_switches(client, path):
+    body = client.get(path).get_data(as_text=True)
+    assert 'action="/language"' in body and 'action="/care-mode"' in body
+    assert 'class="skip-link"' in body and '<main id="content"' in body
+
+
+def test_care_mode_switch_remembered_in_session_and_for_user(client, make_user, login):
+    assert 'class="care"' not in client.get("/").get_data(as_text=True)
+    client.post("/care-mode", data={"on": "1", "next": "/"})
+    assert '<html lang="zh-Hans" class="care">' in client.get("/").get_data(as_text=True)
+
+    user = make_user()
+    other = client.application.test_client()
+    login(other, user)
+    other.post("/care-mode", data={"on": "1", "next": "/"})
+    db.session.refresh(user)
+    assert user.care_mode is True
+    client.post("/care-mode", data={"on": "0", "next": "/"})
+    assert 'class="care"' not in client.get("/").get_data(as_text=True)
+
+
+def test_care_mode_css_meets_targets():
+    css = (ROOT / "static/css/app.css").read_text()
+    care = css[css.index("html.care {"):]
+    assert "--tap: 60px" in care          # tap targets >= 60 px
+    assert "font-size: 125%" in care      # 20 px body (>= 18 px)
+    assert "--ink: #000" in care          # black on white: 21:1 contrast
+
+
+def test_no_asset_from_another_origin():
+    pattern = re.compile(r"""(src|href)=["']https?://|url\(["']?https?://|@import""")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("templates", "static")
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file() and p.suffix in {".html", ".css", ".js"} and pattern.search(p.read_text())
+    ]
+    assert offenders == []
