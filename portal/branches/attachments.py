@@ -1,0 +1,223 @@
+"""A citizen's request to be attached to a home branch, or to transfer to another one.
+
+The receiving branch decides, through the shared workbench (kind "branch_attachment").
+Services add/flush only; the view commits.
+"""
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.admin.review import (
+    PENDING,
+    ReviewError,
+    ReviewMixin,
+    one_pending_per_applicant,
+    review_indexes,
+)
+from portal.admin.workbench import ReviewKind, register_kind
+from portal.branches.models import Branch
+from portal.extensions import db
+
+KIND = "branch_attachment"
+NOTE_MAX = 200
+
+
+class BranchAttachmentRequest(ReviewMixin, db.Model):
+    """`branch_id` is the branch asked to receive the citizen (it decides);
+    `from_branch_id` is the citizen's home branch at the time, for a transfer."""
+
+    __tablename__ = "branch_attachment_requests"
+    __table_args__ = (
+        *review_indexes("branch_attachment_requests"),
+        one_pending_per_applicant("branch_attachment_requests"),
+    )
+
+    from_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX))
+
+    from_branch = relationship("Branch", foreign_keys=[from_branch_id])
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.from_branch_id is not None
+
+
+def pending_request(user) -> BranchAttachmentRequest | None:
+    return db.session.scalar(
+        select(BranchAttachmentRequest).where(
+            BranchAttachmentRequest.user_id == user.id, BranchAttachmentRequest.status == PENDING
+        )
+    )
+
+
+def latest_requests(user, limit: int = 5) -> list[BranchAttachmentRequest]:
+    """The citizen's most recent requests, newest first (for their status page)."""
+    return list(
+        db.session.scalars(
+            select(BranchAttachmentRequest)
+            .where(BranchAttachmentRequest.user_id == user.id)
+            .options(joinedload(BranchAttachmentRequest.branch))
+            .order_by(BranchAttachmentRequest.created_at.desc(), BranchAttachmentRequest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def can_receive(branch: Branch | None) -> bool:
+    """Citizens attach to an open branch below the national society."""
+    return branch is not None and branch.is_open and branch.level != "national"
+
+
+def request_attachment(
+    user, branch: Branch | None, note: str | None = None
+) -> BranchAttachmentRequest:
+    """Ask `branch` to become the user's home branch (a transfer when they have one).
+
+    Refuses (ReviewError): a closed, missing or national branch; the branch that is
+    already their home; a second request while one is pending; a note over NOTE_MAX."""
+    note = (note or "").strip() or None
+    if not can_receive(branch):
+        raise ReviewError(_l("Please choose an open branch."))
+    if user.home_branch_id == branch.id:
+        raise ReviewError(_l("This is already your branch."))
+    if note is not None and len(note) > NOTE_MAX:
+        raise ReviewError(_l("Please keep the note under %(n)d characters.", n=NOTE_MAX))
+    if pending_request(user) is not None:
+        raise ReviewError(_l("You already have a request waiting. Withdraw it first to ask again."))
+    req = BranchAttachmentRequest(
+        user_id=user.id, branch_id=branch.id, from_branch_id=user.home_branch_id, note=note
+    )
+    try:
+        # A savepoint: if a double submit loses the race on the unique index, only this
+        # insert is undone, not the caller's transaction.
+        with db.session.begin_nested():
+            db.session.add(req)
+    except IntegrityError:
+        raise ReviewError(
+            _l("You already have a request waiting. Withdraw it first to ask again.")
+        ) from None
+    return req
+
+
+SEARCH_LIMIT = 20
+
+
+def search_branches(query: str, limit: int = SEARCH_LIMIT) -> list[Branch]:
+    """Open branches (below national) whose Chinese or English name contains `query`,
+    highest level first; the parent is loaded too so the page can say where each is."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    return list(
+        db.session.scalars(
+            select(Branch)
+            .where(
+                Branch.closed_at.is_(None),
+                Branch.level != "national",
+                or_(
+                    Branch.name_zh.contains(query, autoescape=True),
+                    func.lower(Branch.name_en).contains(query.lower(), autoescape=True),
+                ),
+            )
+            .options(joinedload(Branch.parent))
+            .order_by(Branch.depth, Branch.name_zh, Branch.id)
+            .limit(limit)
+        )
+    )
+
+
+def ancestors(branch: Branch) -> list[Branch]:
+    """The branch and those above it, top first, from its path: one query."""
+    ids = [int(part) for part in branch.path.strip("/").split("/") if part]
+    rows = {b.id: b for b in db.session.scalars(select(Branch).where(Branch.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def children_with_counts(parent: Branch | None) -> list[tuple[Branch, int]]:
+    """Open branches directly under `parent` (under the national society when None), each
+    with how many open branches sit directly under it, so the page knows where to offer
+    "show the branches under it". Two queries whatever the size."""
+    if parent is None:
+        roots = select(Branch.id).where(Branch.parent_id.is_(None))
+        where = Branch.parent_id.in_(roots)
+    else:
+        where = Branch.parent_id == parent.id
+    children = list(
+        db.session.scalars(
+            select(Branch)
+            .where(where, Branch.closed_at.is_(None))
+            .order_by(Branch.code.is_(None), Branch.code, Branch.name_zh, Branch.id)
+        )
+    )
+    if not children:
+        return []
+    counts = dict(
+        db.session.execute(
+            select(Branch.parent_id, func.count())
+            .where(Branch.parent_id.in_([c.id for c in children]), Branch.closed_at.is_(None))
+            .group_by(Branch.parent_id)
+        ).all()
+    )
+    return [(c, counts.get(c.id, 0)) for c in children]
+
+
+def _attach(req: BranchAttachmentRequest, actor) -> None:
+    """On approval the citizen's home branch becomes the receiving branch."""
+    req.user.home_branch_id = req.branch_id
+
+
+def _branch_name(branch: Branch | None) -> str:
+    return branch.name(str(get_locale())) if branch is not None else ""
+
+
+def _applicant(req: BranchAttachmentRequest) -> str:
+    user = req.user
+    if user is None:
+        return ""
+    if user.profile is not None:
+        return f"{user.profile.full_name} ({user.masked_phone})"
+    return user.masked_phone
+
+
+def _summary(req: BranchAttachmentRequest) -> str:
+    if req.is_transfer:
+        return _(
+            "%(who)s asks to move from %(old)s to %(new)s",
+            who=_applicant(req),
+            old=_branch_name(req.from_branch),
+            new=_branch_name(req.branch),
+        )
+    return _("%(who)s asks to join %(new)s", who=_applicant(req), new=_branch_name(req.branch))
+
+
+def _facts(req: BranchAttachmentRequest) -> list[tuple[str, str]]:
+    facts = [
+        (_("Applicant"), _applicant(req)),
+        (_("Wants to join"), _branch_name(req.branch)),
+        (_("Current branch"), _branch_name(req.from_branch) or _("None yet")),
+    ]
+    if req.note:
+        facts.append((_("Their note"), req.note))
+    return facts
+
+
+register_kind(
+    ReviewKind(
+        key=KIND,
+        label=_l("Home branch request"),
+        model=BranchAttachmentRequest,
+        summary=_summary,
+        facts=_facts,
+        on_approved=_attach,
+        load_options=(
+            joinedload(BranchAttachmentRequest.user).joinedload(User.profile),
+            joinedload(BranchAttachmentRequest.branch),
+            joinedload(BranchAttachmentRequest.from_branch),
+        ),
+    )
+)

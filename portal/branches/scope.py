@@ -1,0 +1,174 @@
+"""The one place that turns a staff member into the branches they may act on.
+
+A role held at a branch reaches that branch's whole subtree (materialized path
+prefix). Every staff query filters through `scoped_branch_ids()` / `scope_clause()`
+(SQL) or `in_scope()` / `covers()` (one loaded object); an object outside the scope
+must answer 404, which `get_in_scope_or_404()` / `get_branch_in_scope_or_404()` do.
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, g, has_app_context, has_request_context, request
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+
+from portal.branches.models import Branch, StaffRole
+from portal.extensions import db
+
+REVIEW_ROLES = frozenset({"admin", "officer"})
+AUDIT_ROLES = frozenset({"admin", "auditor"})
+ALL_ROLES = frozenset({"admin", "officer", "auditor"})
+MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    branch_id: int
+    path: str
+
+
+def active_grants(user) -> list[Grant]:
+    """The user's live roles with their branch paths (closed branches grant nothing).
+    Read once per request and remembered for the rest of it (see forget_grants)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    memo = _request_memo()
+    if memo is not None and user.id in memo:
+        return list(memo[user.id])
+    rows = db.session.execute(
+        select(StaffRole.role, Branch.id, Branch.path)
+        .join(Branch, Branch.id == StaffRole.branch_id)
+        .where(
+            StaffRole.user_id == user.id,
+            StaffRole.revoked_at.is_(None),
+            Branch.closed_at.is_(None),
+        )
+    ).all()
+    grants = [Grant(role, branch_id, path) for role, branch_id, path in rows]
+    if memo is not None:
+        memo[user.id] = tuple(grants)
+    return grants
+
+
+def _request_memo() -> dict | None:
+    # One page asks many times (menu, permission check, scope filters, templates); the
+    # memo is tied to the request object because tests share `g` between requests.
+    if not has_request_context():
+        return None
+    current = request._get_current_object()
+    holder = g.get("_scope_grants")
+    if holder is None or holder[0] is not current:
+        holder = (current, {})
+        g._scope_grants = holder
+    return holder[1]
+
+
+def forget_grants() -> None:
+    """Drop this request's remembered grants; call after changing roles or branches."""
+    if has_app_context():
+        g.pop("_scope_grants", None)
+
+
+def is_staff(user) -> bool:
+    return bool(active_grants(user))
+
+
+def _paths(user, roles: frozenset[str]) -> list[str]:
+    paths = sorted({g.path for g in active_grants(user) if g.role in roles})
+    # Drop paths already covered by an ancestor path: fewer OR terms, same scope.
+    kept: list[str] = []
+    for p in paths:
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def scope_paths(user, roles: frozenset[str] = ALL_ROLES) -> list[str]:
+    """The paths of the top branches of the user's scope for `roles` (none nested in
+    another). Compute once per request and pass to `covers()` when checking many rows."""
+    return _paths(user, roles)
+
+
+def covers(paths: list[str], branch: Branch | None) -> bool:
+    """Whether `branch` lies under one of `paths` (from `scope_paths()`); no query."""
+    return branch is not None and any(branch.path.startswith(p) for p in paths)
+
+
+def path_under(prefix: str, column=Branch.path) -> ColumnElement[bool]:
+    """SQL for "`column` starts with the branch path `prefix`", written so the path
+    index serves it. PostgreSQL: LIKE 'prefix%' (the index uses varchar_pattern_ops).
+    SQLite's LIKE ignores case, which stops it using the index, so there it is the
+    equivalent range [prefix, prefix with its final "/" turned into "0"): paths hold
+    only digits and "/", and "0" is the character right after "/"."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return and_(column >= prefix, column < prefix[:-1] + "0")
+    return column.startswith(prefix, autoescape=True)
+
+
+def scope_clause(
+    user, roles: frozenset[str] = ALL_ROLES, column=Branch.path
+) -> ColumnElement[bool]:
+    """A WHERE condition on a branch path column (`Branch.path` by default, so join
+    Branch first) that keeps only the user's scope for `roles`. False when they hold none."""
+    paths = _paths(user, roles)
+    if not paths:
+        return false()
+    return or_(*[path_under(p, column) for p in paths])
+
+
+def scoped_branch_ids(user, roles: frozenset[str] = ALL_ROLES) -> Select:
+    """A sub-select of the ids of every branch in the user's scope for `roles`.
+    Empty when the user holds none of them."""
+    return select(Branch.id).where(scope_clause(user, roles))
+
+
+def in_scope(user, branch: Branch | None, roles: frozenset[str] = ALL_ROLES) -> bool:
+    if branch is None:
+        return False
+    return any(branch.path.startswith(p) for p in _paths(user, roles))
+
+
+def acting_role(user, branch: Branch, roles: frozenset[str] = ALL_ROLES) -> str | None:
+    """The role through which the user reaches `branch` (admin first, then officer,
+    then auditor), for the audit log's actor_role; None when out of scope."""
+    held = {
+        g.role for g in active_grants(user) if g.role in roles and branch.path.startswith(g.path)
+    }
+    return next((r for r in ("admin", "officer", "auditor") if r in held), None)
+
+
+def is_national_admin(user) -> bool:
+    return any(g.role == "admin" and g.path.count("/") == 2 for g in active_grants(user))
+
+
+def _get(model, object_id):
+    # Ids are 32-bit on PostgreSQL: a bigger (or junk) id is simply not found, not a 500.
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+
+
+def get_in_scope_or_404(model, object_id, user, roles: frozenset[str] = ALL_ROLES):
+    """Load `model` by id; 404 unless its `branch` lies in the user's scope."""
+    obj = _get(model, object_id)
+    if obj is None or not in_scope(user, getattr(obj, "branch", None), roles):
+        abort(404)
+    return obj
+
+
+def get_branch_in_scope_or_404(branch_id, user, roles: frozenset[str] = ALL_ROLES) -> Branch:
+    """Load a branch by id; 404 unless it lies in the user's scope for `roles`."""
+    branch = _get(Branch, branch_id)
+    if branch is None or not in_scope(user, branch, roles):
+        abort(404)
+    return branch
+
+
+def can_review(user, obj) -> bool:
+    return in_scope(user, getattr(obj, "branch", None), REVIEW_ROLES)
+
+
+def can_audit(user, branch: Branch) -> bool:
+    return in_scope(user, branch, AUDIT_ROLES)

@@ -1,0 +1,278 @@
+"""The one scoping mechanism: which branches a staff member reaches, in the service and
+through HTTP (the permission matrix for branch pages, staff lists, exports and grants)."""
+
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import literal, select
+
+from portal.admin.models import AuditEntry
+from portal.branches import scope
+from portal.branches.models import Branch, StaffRole
+from portal.extensions import db
+from portal.timeutil import utcnow
+from tests.conftest import count
+
+
+@pytest.fixture
+def world(make_branch, make_user, grant_role):
+    """national → province → city ("own") → county ("child"); a sibling city; and one user
+    per kind: citizen, officer / branch admin / auditor at the city, national admin."""
+    national = make_branch()
+    province = make_branch(national)
+    city = make_branch(province)
+    county = make_branch(city)
+    sibling = make_branch(province)
+    users = {
+        "citizen": make_user(),
+        "officer": grant_role(make_user(), city, "officer"),
+        "admin": grant_role(make_user(), city, "admin"),
+        "auditor": grant_role(make_user(), city, "auditor"),
+        "national": grant_role(make_user(), national, "admin"),
+    }
+    branches = {
+        "own": city,
+        "child": county,
+        "sibling": sibling,
+        "parent": province,
+        "national": national,
+    }
+    return SimpleNamespace(users=users, branches=branches)
+
+
+def _ids(stmt) -> set[int]:
+    return set(db.session.scalars(stmt))
+
+
+# The service ------------------------------------------------------------------------
+
+
+def test_county_officer_sees_only_their_county(world, make_branch, make_user, grant_role):
+    county = world.branches["child"]
+    unit = make_branch(county)
+    officer = grant_role(make_user(), county, "officer")
+    assert _ids(scope.scoped_branch_ids(officer)) == {county.id, unit.id}
+
+
+def test_city_admin_sees_all_its_counties_and_nothing_else(world, make_branch):
+    second_county = make_branch(world.branches["own"])
+    got = _ids(scope.scoped_branch_ids(world.users["admin"]))
+    assert got == {world.branches["own"].id, world.branches["child"].id, second_county.id}
+
+
+def test_national_admin_sees_everything(world):
+    assert _ids(scope.scoped_branch_ids(world.users["national"])) == _ids(select(Branch.id))
+    assert scope.is_national_admin(world.users["national"])
+    assert not scope.is_national_admin(world.users["admin"])
+
+
+def test_citizen_and_anonymous_see_nothing(world):
+    assert _ids(scope.scoped_branch_ids(world.users["citizen"])) == set()
+    assert scope.active_grants(None) == []
+    assert not scope.is_staff(world.users["citizen"])
+
+
+def test_scope_by_role(world):
+    """The auditor's scope for reviewing is empty; for auditing it is their city."""
+    auditor = world.users["auditor"]
+    assert _ids(scope.scoped_branch_ids(auditor, scope.REVIEW_ROLES)) == set()
+    assert world.branches["child"].id in _ids(scope.scoped_branch_ids(auditor, scope.AUDIT_ROLES))
+    assert scope.can_audit(auditor, world.branches["child"])
+    assert not scope.can_audit(world.users["officer"], world.branches["child"])
+
+
+def test_roles_at_several_branches_add_up(world, grant_role):
+    officer = grant_role(world.users["officer"], world.branches["sibling"], "officer")
+    got = _ids(scope.scoped_branch_ids(officer))
+    assert {world.branches["own"].id, world.branches["sibling"].id} <= got
+    assert world.branches["parent"].id not in got
+
+
+def test_revoked_role_and_closed_branch_grant_nothing(world):
+    officer = world.users["officer"]
+    role = db.session.scalar(select(StaffRole).where(StaffRole.user_id == officer.id))
+    role.revoked_at = utcnow()
+    db.session.commit()
+    assert not scope.is_staff(officer)
+    admin = world.users["admin"]
+    world.branches["own"].closed_at = utcnow()
+    db.session.commit()
+    assert scope.active_grants(admin) == []
+    assert not scope.in_scope(admin, world.branches["child"])
+
+
+def test_in_scope_covers_and_acting_role(world, grant_role):
+    admin, own, sibling = world.users["admin"], world.branches["own"], world.branches["sibling"]
+    assert scope.in_scope(admin, own) and scope.in_scope(admin, world.branches["child"])
+    assert not scope.in_scope(admin, sibling) and not scope.in_scope(admin, None)
+    paths = scope.scope_paths(admin)
+    assert scope.covers(paths, own) and not scope.covers(paths, world.branches["parent"])
+    grant_role(admin, own, "auditor")
+    assert scope.acting_role(admin, world.branches["child"]) == "admin"
+    assert scope.acting_role(admin, world.branches["child"], scope.AUDIT_ROLES) == "admin"
+    assert scope.acting_role(world.users["auditor"], own) == "auditor"
+    assert scope.acting_role(admin, sibling) is None
+
+
+def test_nested_grants_collapse_to_the_higher_path(world, grant_role):
+    admin = grant_role(world.users["admin"], world.branches["child"], "officer")
+    assert scope.scope_paths(admin) == [world.branches["own"].path]
+
+
+@pytest.mark.parametrize(
+    "prefix, path, expected",
+    [
+        ("/1/", "/1/", True),
+        ("/1/", "/1/4/17/", True),
+        ("/1/", "/10/", False),
+        ("/1/", "/10/1/", False),
+        ("/1/4/", "/1/40/", False),
+        ("/1/4/", "/1/4/0/", True),
+        ("/1/4/", "/1/", False),
+        ("/2/", "/12/", False),
+        ("/19/", "/1/", False),
+    ],
+)
+def test_path_under_is_an_exact_prefix_match(app, prefix, path, expected):
+    """Whatever SQL the backend gets (LIKE or a range), only true descendants match."""
+    assert bool(db.session.scalar(select(scope.path_under(prefix, literal(path))))) is expected
+
+
+@pytest.mark.parametrize("junk", ["abc", "", None, -1, 0, 2**31, 10**20, "1; DROP TABLE users"])
+def test_get_branch_in_scope_or_404_refuses_junk_ids(world, junk):
+    from werkzeug.exceptions import NotFound
+
+    with pytest.raises(NotFound):
+        scope.get_branch_in_scope_or_404(junk, world.users["national"])
+
+
+# Through HTTP: the permission matrix -------------------------------------------------
+
+KINDS = ["citizen", "officer", "admin", "auditor", "national"]
+TARGETS = ["own", "child", "sibling", "parent"]
+
+
+def _expected_view(kind: str, target: str) -> int:
+    if kind == "citizen":
+        return 403
+    if kind == "national" or target in ("own", "child"):
+        return 200
+    return 404
+
+
+def _expected_staff_list(kind: str, target: str) -> int:
+    if kind in ("citizen", "officer"):
+        return 403
+    return _expected_view(kind, target)
+
+
+def _expected_grant(kind: str, target: str) -> int:
+    if kind in ("citizen", "officer", "auditor"):
+        return 403
+    return 302 if _expected_view(kind, target) == 200 else 404
+
+
+def _client(app, login, user):
+    client = app.test_client()
+    login(client, user)
+    return client
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_matrix_branch_view_and_list(app, login, world, kind, target):
+    client = _client(app, login, world.users[kind])
+    branch = world.branches[target]
+    expected = _expected_view(kind, target)
+    page = client.get(f"/admin/branches/{branch.id}")
+    assert page.status_code == expected
+    listing = client.get(f"/admin/branches/?parent={branch.id}")
+    assert listing.status_code == expected
+    if expected == 200:
+        assert branch.name_zh in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_matrix_staff_list_and_export(app, login, world, kind, target):
+    client = _client(app, login, world.users[kind])
+    branch = world.branches[target]
+    expected = _expected_staff_list(kind, target)
+    exports_before = count(AuditEntry)
+    assert client.get(f"/admin/branches/{branch.id}/staff").status_code == expected
+    csv = client.get(f"/admin/branches/{branch.id}/staff/export?format=csv")
+    xlsx = client.get(f"/admin/branches/{branch.id}/staff/export?format=xlsx")
+    assert csv.status_code == xlsx.status_code == expected
+    if expected == 200:
+        assert csv.mimetype == "text/csv" and csv.data.startswith("\ufeff".encode())
+        assert xlsx.mimetype.endswith("spreadsheetml.sheet")
+        assert count(AuditEntry) == exports_before + 2
+    else:
+        assert count(AuditEntry) == exports_before
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_matrix_role_grant(app, login, make_user, world, kind, target):
+    client = _client(app, login, world.users[kind])
+    branch = world.branches[target]
+    newcomer = make_user()
+    roles_before, audit_before = count(StaffRole), count(AuditEntry)
+    r = client.post(
+        f"/admin/branches/{branch.id}/staff", data={"phone": newcomer.phone, "role": "officer"}
+    )
+    expected = _expected_grant(kind, target)
+    assert r.status_code == expected
+    granted = db.session.scalar(select(StaffRole).where(StaffRole.user_id == newcomer.id))
+    if expected == 302:
+        assert granted is not None and granted.branch_id == branch.id and granted.role == "officer"
+        assert granted.granted_by_id == world.users[kind].id
+        assert count(AuditEntry) == audit_before + 1
+    else:
+        assert granted is None
+        assert count(StaffRole) == roles_before and count(AuditEntry) == audit_before
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    r = client.get(f"/admin/branches/{world.branches['own'].id}")
+    assert r.status_code == 302 and "/account/login" in r.headers["Location"]
+
+
+def test_tree_roots_are_where_roles_are_held(app, login, world):
+    client = _client(app, login, world.users["admin"])
+    html = client.get("/admin/branches/").get_data(as_text=True)
+    assert world.branches["own"].name_zh in html
+    assert world.branches["parent"].name_zh not in html
+    assert world.branches["sibling"].name_zh not in html
+
+
+def test_tree_search_stays_in_scope(app, login, world, make_branch):
+    hidden = make_branch(world.branches["sibling"], name="同名测试县")
+    visible = make_branch(world.branches["own"], name="同名测试区")
+    client = _client(app, login, world.users["admin"])
+    html = client.get("/admin/branches/?q=同名测试").get_data(as_text=True)
+    assert visible.name_zh in html and hidden.name_zh not in html
+
+
+def test_grants_are_read_once_per_request_and_forgotten_after_a_change(app, world, make_user):
+    from sqlalchemy import event
+
+    from portal.branches import roles
+
+    queries = []
+    listener = lambda *args, **kw: queries.append(1)  # noqa: E731
+    person, admin, child = make_user(), world.users["admin"], world.branches["child"]
+    assert person.id and admin.id and child.path  # loaded now, not inside the count below
+    with app.test_request_context("/"):
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert not scope.is_staff(person)
+            assert scope.active_grants(admin) == scope.active_grants(admin)
+            assert scope.in_scope(admin, child)
+            assert len(queries) == 2  # one read per user, whatever the number of checks
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        roles.grant_role(actor=admin, user=person, branch=world.branches["child"], role="officer")
+        assert scope.is_staff(person)  # the change is seen at once in the same request
+    with app.test_request_context("/"):
+        assert scope.in_scope(person, world.branches["child"])
