@@ -1,0 +1,68 @@
+"""`python -m bench.run` (`make bench`): run every benchmark, print a table and write
+bench/results/latest.json (a list of {"name", "figure", "value", "unit", "baseline",
+"ratio", "target", "ok"}, plus a "note" on how each was measured)."""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from bench.harness import RESULTS, bench_environment, fresh_database, migrate, reuse_database
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database the previous run loaded (PostgreSQL only)",
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    url, where = reuse_database() if args.reuse else fresh_database()
+    env = {**os.environ, **bench_environment(), "DATABASE_URL": url}
+    # The settings classes read the environment when config.py is imported: set it first.
+    os.environ.update(env)
+    from portal import create_app
+
+    app = create_app("production")
+    print(f"database: {where}")
+    if not args.reuse:
+        with app.app_context():
+            for note in migrate(env):
+                print(f"note: {note}")
+
+    from bench import workbench
+
+    figures = workbench.run(env, app, reuse=args.reuse)
+    with app.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+
+    _print_table(figures)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'latest.json'} in {time.monotonic() - started:.0f} s")
+    return 0 if all(f["ok"] for f in figures) else 1
+
+
+def _print_table(figures: list[dict]) -> None:
+    def cell(value, fmt="{:.2f}"):
+        return "-" if value is None else fmt.format(value)
+
+    print()
+    print(f"{'name':<26} {'median ms':>10} {'baseline':>9} {'ratio':>6} {'target':>6}  ok")
+    for f in figures:
+        print(
+            f"{f['name']:<26} {cell(f['value']):>10} {cell(f['baseline']):>9} "
+            f"{cell(f['ratio']):>6} {cell(f['target'], '{:.0f}'):>6}  {'yes' if f['ok'] else 'NO'}"
+        )
+        if f.get("note"):
+            print(f"{'':<26} {f['note']}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

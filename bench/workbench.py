@@ -1,0 +1,341 @@
+"""Benchmark: the approval inbox and the staff dashboard for a whole province.
+
+One province with 10 000 branches (10 cities, 100 counties, the rest grassroots units)
+and 200 000 home-branch requests (a share of them pending, the rest decided), loaded
+with bulk inserts. A province admin's /admin/inbox and /admin/ are timed against
+/healthz on the same gunicorn server; a county officer's inbox is timed too."""
+
+import random
+import time
+from datetime import timedelta
+
+from bench.harness import Measurement, Server, fetch, login_cookie, measure
+
+TARGET_RATIO = 5.0
+BRANCHES = 10_000
+APPLICATIONS = 200_000
+PENDING_SHARE = 0.10
+CITIES, COUNTIES_PER_CITY = 10, 10
+BATCH = 20_000
+UNIT_TYPES = ("township", "community", "school", "hospital", "company")
+
+
+def load(
+    applications: int = APPLICATIONS, pending_share: float = PENDING_SHARE, seed: int = 20260101
+) -> dict:
+    """Bulk-insert the tree, the citizens and their requests, and two staff members.
+    Returns the ids the measurements need. Explicit ids keep it to plain INSERTs, and
+    Core executemany sends them in multi-row batches (the ORM's bulk path would split
+    batches wherever optional columns differ)."""
+    from portal.accounts.models import User
+    from portal.branches.attachments import BranchAttachmentRequest
+    from portal.branches.models import Branch, StaffRole
+    from portal.extensions import db
+    from portal.timeutil import utcnow
+
+    rng = random.Random(seed)
+    now = utcnow()
+    branches, deciding = _tree(now)
+    _insert(Branch, branches)
+    # The last grassroots unit receives no requests: its officer's inbox is empty, which
+    # shows what the page costs before any data (the framework floor).
+    quiet_unit = deciding.pop()
+
+    province_admin, county_officer, unit_officer = 1, 2, 3
+    county_id = branches[2 + CITIES]["id"]  # the first county
+    staff = [
+        {"id": province_admin, "phone": "13800009001", "created_at": now},
+        {"id": county_officer, "phone": "13800009002", "created_at": now},
+        {"id": unit_officer, "phone": "13800009003", "created_at": now},
+    ]
+    _insert(User, staff)
+    _insert(
+        StaffRole,
+        [
+            {"user_id": province_admin, "branch_id": 2, "role": "admin", "granted_at": now},
+            {
+                "user_id": county_officer,
+                "branch_id": county_id,
+                "role": "officer",
+                "granted_at": now,
+            },
+            {
+                "user_id": unit_officer,
+                "branch_id": quiet_unit,
+                "role": "officer",
+                "granted_at": now,
+            },
+        ],
+    )
+
+    statuses = ("approved", "rejected", "withdrawn")
+    for start in range(0, applications, BATCH):
+        users, requests = [], []
+        for i in range(start, min(start + BATCH, applications)):
+            user_id = i + 4
+            branch_id = rng.choice(deciding)
+            pending = rng.random() < pending_share
+            status = "pending" if pending else rng.choices(statuses, (80, 15, 5))[0]
+            age = timedelta(minutes=rng.randrange(60 * 24 * (60 if pending else 730)))
+            created = now - age
+            decided = status in ("approved", "rejected")
+            users.append(
+                {
+                    "id": user_id,
+                    "phone": f"15{i:09d}",
+                    "created_at": created,
+                    "home_branch_id": branch_id if status == "approved" else None,
+                }
+            )
+            requests.append(
+                {
+                    "id": i + 1,
+                    "user_id": user_id,
+                    "branch_id": branch_id,
+                    "from_branch_id": rng.choice(deciding) if rng.random() < 0.2 else None,
+                    "status": status,
+                    "created_at": created,
+                    "submitted_at": created,
+                    "decided_at": created + timedelta(days=2) if decided else None,
+                    "decided_by_id": province_admin if decided else None,
+                    "decision_reason": "资料不全" if status == "rejected" else None,
+                    "withdrawn_at": created + timedelta(days=1) if status == "withdrawn" else None,
+                    "note": "我住在这里" if rng.random() < 0.3 else None,
+                }
+            )
+        _insert(User, users)
+        _insert(BranchAttachmentRequest, requests)
+    db.session.commit()
+    _after_explicit_ids(["branches", "users", "staff_roles", "branch_attachment_requests"])
+    return {
+        "province_admin": province_admin,
+        "county_officer": county_officer,
+        "unit_officer": unit_officer,
+        "county_id": county_id,
+        "branches": len(branches),
+    }
+
+
+def _insert(model, rows: list[dict]) -> None:
+    from portal.extensions import db
+
+    db.session.execute(model.__table__.insert(), rows)
+
+
+def _tree(now) -> tuple[list[dict], list[int]]:
+    """national(1) > 陕西(2) > 10 cities > 100 counties > grassroots up to BRANCHES in all.
+    Returns the rows and the ids of counties and grassroots units (where requests go)."""
+    rows = [
+        _branch(
+            1,
+            None,
+            "/1/",
+            0,
+            "national",
+            "中国红十字会总会",
+            "Red Cross Society of China",
+            None,
+            now,
+        ),
+        _branch(2, 1, "/1/2/", 1, "province", "陕西省红十字会", "Shaanxi Red Cross", "610000", now),
+    ]
+    next_id, counties = 3, []
+    for c in range(CITIES):
+        city_id = next_id
+        rows.append(
+            _branch(
+                city_id,
+                2,
+                f"/1/2/{city_id}/",
+                2,
+                "city",
+                f"第{c + 1}市红十字会",
+                f"City {c + 1} Red Cross",
+                f"61{c + 1:02d}00",
+                now,
+            )
+        )
+        next_id += 1
+        for k in range(COUNTIES_PER_CITY):
+            rows.append(
+                _branch(
+                    next_id,
+                    city_id,
+                    f"/1/2/{city_id}/{next_id}/",
+                    3,
+                    "county",
+                    f"第{c + 1}市第{k + 1}县红十字会",
+                    f"County {c + 1}-{k + 1} Red Cross",
+                    f"61{c + 1:02d}{k + 1:02d}",
+                    now,
+                )
+            )
+            counties.append((next_id, f"/1/2/{city_id}/{next_id}/"))
+            next_id += 1
+    grassroots = []
+    n = 0
+    while next_id <= BRANCHES:
+        county_id, path = counties[n % len(counties)]
+        rows.append(
+            _branch(
+                next_id,
+                county_id,
+                f"{path}{next_id}/",
+                4,
+                "grassroots",
+                f"基层组织{n + 1}",
+                f"Unit {n + 1}",
+                None,
+                now,
+                unit_type=UNIT_TYPES[n % len(UNIT_TYPES)],
+            )
+        )
+        grassroots.append(next_id)
+        next_id += 1
+        n += 1
+    return rows, [cid for cid, _ in counties] + grassroots
+
+
+def _branch(id_, parent_id, path, depth, level, name_zh, name_en, code, now, unit_type=None):
+    return {
+        "id": id_,
+        "parent_id": parent_id,
+        "path": path,
+        "depth": depth,
+        "level": level,
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "code": code,
+        "unit_type": unit_type,
+        "created_at": now,
+    }
+
+
+def _after_explicit_ids(tables: list[str]) -> None:
+    """Move PostgreSQL's id sequences past the ids we chose, then VACUUM ANALYZE: planner
+    statistics, and the visibility map that index-only scans need (autovacuum would set
+    it on a live server; right after a bulk load it is still empty)."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(
+            text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE")
+        )
+
+
+def run(env: dict[str, str], app, reuse: bool = False) -> list[dict]:
+    """Load the data (unless `reuse`: the database already holds it), serve it, measure;
+    returns the figures for bench/results."""
+    from sqlalchemy import func, select
+
+    from portal.accounts.models import User
+    from portal.branches.models import Branch
+    from portal.extensions import db
+
+    with app.app_context():
+        started = time.monotonic()
+        if reuse:
+            ids = {
+                "province_admin": 1,
+                "county_officer": 2,
+                "unit_officer": 3,
+                "branches": db.session.scalar(select(func.count()).select_from(Branch)),
+            }
+        else:
+            ids = load()
+            print(
+                f"loaded {ids['branches']} branches and {APPLICATIONS} applications "
+                f"in {time.monotonic() - started:.0f} s"
+            )
+        cookie_name = app.config["SESSION_COOKIE_NAME"]
+        admin = login_cookie(db.session.get(User, ids["province_admin"]), cookie_name)
+        officer = login_cookie(db.session.get(User, ids["county_officer"]), cookie_name)
+        quiet = login_cookie(db.session.get(User, ids["unit_officer"]), cookie_name)
+        db.session.commit()
+
+    scale = f"{ids['branches']} branches, {APPLICATIONS} applications"
+    with Server(env) as server:
+        base = _measured(
+            "healthz",
+            "median latency GET /healthz (baseline)",
+            server.base + "/healthz",
+            None,
+            expect='"status":"ok"',
+        )
+        figures = [base]
+        for name, figure, path, cookie, expect in [
+            (
+                "inbox_province_admin",
+                f"median latency GET /admin/inbox, province admin ({scale})",
+                "/admin/inbox",
+                admin,
+                'name="item"',
+            ),
+            (
+                "inbox_county_officer",
+                f"median latency GET /admin/inbox, county officer ({scale})",
+                "/admin/inbox",
+                officer,
+                'name="item"',
+            ),
+            (
+                "inbox_empty",
+                "median latency GET /admin/inbox, an officer with nothing pending (page floor)",
+                "/admin/inbox",
+                quiet,
+                "Nothing is waiting",
+            ),
+            (
+                "inbox_page_20",
+                f"median latency GET /admin/inbox?page=20, province admin ({scale})",
+                "/admin/inbox?page=20",
+                admin,
+                'name="item"',
+            ),
+            (
+                "dashboard_province_admin",
+                f"median latency GET /admin/, province admin ({scale})",
+                "/admin/",
+                admin,
+                None,
+            ),
+        ]:
+            figures.append(_measured(name, figure, server.base + path, cookie, expect, base))
+    return figures
+
+
+def _measured(name, figure, url, cookie, expect, base: dict | None = None) -> dict:
+    status, body = fetch(url, cookie)
+    row = {
+        "name": name,
+        "figure": figure,
+        "value": None,
+        "unit": "ms",
+        "baseline": base["value"] if base else None,
+        "ratio": None,
+        "target": TARGET_RATIO if base else None,
+        "ok": False,
+    }
+    if status != 200 or (expect and expect not in body):
+        row["note"] = f"answered {status}" + ("" if status != 200 else f" without {expect!r}")
+        return row
+    m: Measurement = measure(url, cookie)
+    row["value"] = round(m.median_ms, 2)
+    row["note"] = f"{m.tool}: {m.requests} requests, {m.errors} errors"
+    if base is None:
+        row.update(ratio=1.0, ok=m.errors == 0)
+    else:
+        row["ratio"] = round(m.median_ms / base["value"], 2)
+        row["ok"] = m.errors == 0 and row["ratio"] <= TARGET_RATIO
+    return row

@@ -1,0 +1,236 @@
+"""Searching the audit log within a staff member's scope.
+
+Read-only by design: nothing here (or anywhere in the application) updates or
+deletes an audit entry. Every query goes through `_scoped()`, so an entry outside
+the user's audit scope can never be returned, whatever the filters say.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, or_, select
+
+from portal.accounts.models import RealNameProfile, User
+from portal.admin.models import AuditEntry
+from portal.branches.models import Branch
+from portal.branches.scope import AUDIT_ROLES, is_national_admin, scoped_branch_ids
+from portal.extensions import db
+from portal.timeutil import SHANGHAI
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 50_000
+
+# Human labels for the actions features write; an action not listed is shown raw.
+ACTION_LABELS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "logout": _l("Logged out"),
+    "register": _l("Registered"),
+    "password_changed": _l("Changed password"),
+    "password_reset": _l("Reset password"),
+    "profile_created": _l("Added real-name profile"),
+    "profile_updated": _l("Changed real-name profile"),
+    "role_granted": _l("Gave a staff role"),
+    "role_revoked": _l("Took away a staff role"),
+    "branch_created": _l("Created a branch"),
+    "branch_renamed": _l("Renamed a branch"),
+    "branch_updated": _l("Changed branch details"),
+    "branch_moved": _l("Moved a branch"),
+    "branch_closed": _l("Closed a branch"),
+    "branch_reopened": _l("Reopened a branch"),
+    "review_approved": _l("Approved an application"),
+    "review_rejected": _l("Turned down an application"),
+    "review_withdrawn": _l("Withdrew an application"),
+    "sensitive_viewed": _l("Viewed sensitive personal data"),
+    "audit_exported": _l("Downloaded the audit log"),
+    "inbox_exported": _l("Downloaded the inbox"),
+    "staff_list_exported": _l("Downloaded a staff list"),
+    "session_ended": _l("Ended a login on another device"),
+    "sessions_ended": _l("Ended all other logins"),
+    "user_created": _l("Account created by an administrator"),
+}
+
+ROLE_LABELS = {
+    "admin": _l("Branch admin"),
+    "officer": _l("Branch officer"),
+    "auditor": _l("Auditor"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS[action]) if action in ACTION_LABELS else action
+
+
+def role_label(role: str | None) -> str:
+    if not role:
+        return ""
+    return str(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else phone
+
+
+def compact_changes(changes: dict | None, limit: int | None = None) -> str:
+    """`key: value; ...` on one line; long results are cut at `limit` characters."""
+    if not changes:
+        return ""
+    parts = []
+    for key, value in changes.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {shown}")
+    text = "; ".join(parts)
+    if limit is not None and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def local_day_start_utc(day: date) -> datetime:
+    """Midnight of `day` in Asia/Shanghai, as the naive UTC the columns store."""
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """What to look for. Dates are calendar days in Asia/Shanghai; `date_to` is
+    included. `branch_id` means that branch and every branch below it."""
+
+    actor_phone: str | None = None
+    object_kind: str | None = None
+    object_id: str | None = None
+    action: str | None = None
+    branch_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def describe(self) -> dict:
+        """The filters in use, safe for an audit entry (the phone is masked)."""
+        out = {
+            "actor": mask_phone(self.actor_phone) or None,
+            "object_kind": self.object_kind,
+            "object_id": self.object_id,
+            "action": self.action,
+            "branch_id": self.branch_id,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass
+class AuditRow:
+    entry: AuditEntry
+    actor_phone: str | None
+    actor_name: str | None
+    branch_name_zh: str | None
+    branch_name_en: str | None
+
+    @property
+    def actor(self) -> str:
+        return mask_phone(self.actor_phone)
+
+    def branch_name(self, locale: str) -> str:
+        return (self.branch_name_en if locale == "en" else self.branch_name_zh) or ""
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.entry.action)
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.entry.actor_role)
+
+    @property
+    def object(self) -> str:
+        e = self.entry
+        if e.object_kind and e.object_id:
+            return f"{e.object_kind} #{e.object_id}"
+        return e.object_kind or ""
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow] = field(default_factory=list)
+    page: int = 1
+    has_next: bool = False
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+class ExportTooLarge(ValueError):
+    """More entries match than one download may hold."""
+
+
+def _scoped(user) -> Select:
+    """Entries the user may read: those of branches in their audit scope, plus, for
+    national admins only, entries tied to no branch (logins and the like)."""
+    in_branches = AuditEntry.branch_id.in_(scoped_branch_ids(user, AUDIT_ROLES))
+    visible = (
+        or_(in_branches, AuditEntry.branch_id.is_(None)) if is_national_admin(user) else in_branches
+    )
+    return (
+        select(
+            AuditEntry,
+            User.phone,
+            RealNameProfile.full_name,
+            Branch.name_zh,
+            Branch.name_en,
+        )
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(RealNameProfile, RealNameProfile.user_id == User.id)
+        .outerjoin(Branch, Branch.id == AuditEntry.branch_id)
+        .where(visible)
+    )
+
+
+def search_statement(user, search: AuditSearch) -> Select:
+    """The scoped, filtered query, newest first. Filters only ever narrow the scope: a
+    branch outside it matches nothing rather than widening what the user sees."""
+    stmt = _scoped(user)
+    if search.actor_phone:
+        stmt = stmt.where(User.phone == search.actor_phone)
+    if search.object_kind:
+        stmt = stmt.where(AuditEntry.object_kind == search.object_kind)
+    if search.object_id:
+        stmt = stmt.where(AuditEntry.object_id == search.object_id)
+    if search.action:
+        stmt = stmt.where(AuditEntry.action == search.action)
+    if search.branch_id is not None:
+        chosen = db.session.get(Branch, search.branch_id)
+        if chosen is None:
+            return stmt.where(False)
+        stmt = stmt.where(Branch.path.startswith(chosen.path, autoescape=True))
+    if search.date_from:
+        stmt = stmt.where(AuditEntry.at >= local_day_start_utc(search.date_from))
+    if search.date_to:
+        stmt = stmt.where(AuditEntry.at < local_day_start_utc(search.date_to + timedelta(days=1)))
+    return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+def _rows(result) -> list[AuditRow]:
+    return [AuditRow(*row) for row in result]
+
+
+def search_page(user, search: AuditSearch, page: int = 1, per_page: int = PAGE_SIZE) -> AuditPage:
+    """One page of matching entries in the user's scope, newest first. Looks one row
+    ahead instead of counting, so a large log never needs a full count."""
+    page = max(1, page)
+    stmt = search_statement(user, search).limit(per_page + 1).offset((page - 1) * per_page)
+    rows = _rows(db.session.execute(stmt))
+    return AuditPage(rows[:per_page], page, len(rows) > per_page)
+
+
+def export_rows(user, search: AuditSearch, limit: int | None = None) -> list[AuditRow]:
+    """Every matching entry in scope, newest first, for a download. Refuses (raises
+    ExportTooLarge, carrying the limit) rather than silently cutting a download short."""
+    limit = EXPORT_LIMIT if limit is None else limit
+    rows = _rows(db.session.execute(search_statement(user, search).limit(limit + 1)))
+    if len(rows) > limit:
+        raise ExportTooLarge(limit)
+    return rows

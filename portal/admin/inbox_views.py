@@ -1,0 +1,272 @@
+"""The staff inbox: every pending application in the reviewer's scope, across kinds.
+Reviewers only (branch admins and officers); auditors get 403, out-of-scope items 404."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from portal.admin import audit, bp, workbench
+from portal.admin.exports import export_response
+from portal.admin.permissions import staff_required
+from portal.admin.review import REASON_MAX, ReviewError, decide
+from portal.branches.models import Branch
+from portal.branches.scope import REVIEW_ROLES, in_scope
+from portal.extensions import db
+from portal.templating import localtime
+from portal.timeutil import utcnow
+
+BULK_MAX = 2 * workbench.PAGE_SIZE
+
+
+class ApproveForm(FlaskForm):
+    submit = SubmitField(_l("Approve"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for not approving"),
+        filters=[lambda v: v.replace("\x00", "").strip() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(message=_l("Please write the reason, so the applicant knows why.")),
+            Length(max=REASON_MAX, message=_l("Please keep the reason under %(max)d characters.")),
+        ],
+    )
+    submit = SubmitField(_l("Do not approve"))
+
+
+class BulkForm(FlaskForm):
+    """Only for the CSRF token; the ticked items are read from request.form."""
+
+
+def _age(since) -> tuple[str, int]:
+    age = utcnow() - since
+    if age.days:
+        return "day", age.days
+    if age.seconds >= 3600:
+        return "hour", age.seconds // 3600
+    return "minute", max(age.seconds // 60, 1)
+
+
+def _waiting_words(unit: str, num: int) -> str:
+    if unit == "day":
+        return ngettext("Waiting %(num)d day", "Waiting %(num)d days", num)
+    if unit == "hour":
+        return ngettext("Waiting %(num)d hour", "Waiting %(num)d hours", num)
+    return ngettext("Waiting %(num)d minute", "Waiting %(num)d minutes", num)
+
+
+def waiting(since) -> str:
+    """ "Waiting 3 days" / "Waiting 5 hours" / "Waiting 10 minutes"."""
+    return _waiting_words(*_age(since))
+
+
+def waiting_memo():
+    """`waiting` for a page of many items: each distinct wording is translated once."""
+    memo: dict[tuple[str, int], str] = {}
+
+    def words(since) -> str:
+        age = _age(since)
+        if age not in memo:
+            memo[age] = _waiting_words(*age)
+        return memo[age]
+
+    return words
+
+
+def _filters():
+    """?kind= and ?branch= from the query string (or a bulk form): unknown kind or a
+    branch outside the reviewer's scope answers 404, like any out-of-scope object."""
+    source = request.values
+    kind = None
+    if source.get("kind"):
+        kind = workbench.get_kind(source["kind"])
+        if kind is None:
+            abort(404)
+    branch = None
+    if source.get("branch"):
+        try:
+            branch_id = int(source["branch"])
+        except ValueError:
+            abort(404)
+        branch = db.session.get(Branch, branch_id) if 0 < branch_id < 2**31 else None
+        if branch is None or not in_scope(current_user, branch, REVIEW_ROLES):
+            abort(404)
+    return kind, branch
+
+
+def _filter_args(kind, branch) -> dict:
+    args = {}
+    if kind is not None:
+        args["kind"] = kind.key
+    if branch is not None:
+        args["branch"] = branch.id
+    return args
+
+
+@bp.get("/inbox")
+@staff_required(REVIEW_ROLES)
+def inbox():
+    kind, branch = _filters()
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        return _export(fmt, kind, branch)
+    page = request.args.get("page", 1, type=int)
+    result = workbench.inbox_page(current_user, kind, branch, page)
+    choices = workbench.branch_filter_choices(current_user)
+    if branch is not None and branch not in choices:
+        choices.append(branch)
+    return render_template(
+        "admin/inbox.html",
+        result=result,
+        kinds=workbench.kinds(),
+        kind=kind,
+        branch=branch,
+        branch_choices=choices,
+        filter_args=_filter_args(kind, branch),
+        bulk_form=BulkForm(),
+        waiting=waiting_memo(),
+        # Each item's branch links to the inbox filtered by it: one url_for, not fifty.
+        by_branch_url=url_for(".inbox", **({"kind": kind.key} if kind else {})),
+        # Translated once per page, not once per item.
+        kind_labels={k.key: str(k.label) for k in workbench.kinds()},
+    )
+
+
+def _export(fmt: str, kind, branch):
+    header = [
+        _("Kind"),
+        _("Number"),
+        _("Sent on"),
+        _("Waiting (days)"),
+        _("Deciding branch"),
+        _("Summary"),
+    ]
+    now = utcnow()
+    rows = [
+        [
+            str(item.kind.label),
+            item.obj.id,
+            localtime(item.waiting_since),
+            (now - item.waiting_since).days,
+            item.obj.branch.name_zh if item.obj.branch else "",
+            item.summary,
+        ]
+        for item in workbench.iter_inbox(current_user, kind, branch)
+    ]
+    audit.record(
+        "inbox_exported",
+        actor=current_user,
+        branch_id=branch.id if branch else None,
+        object_kind=kind.key if kind else None,
+        changes={"format": fmt, "rows": len(rows)},
+    )
+    db.session.commit()
+    return export_response(fmt, "inbox", header, rows, title=_("Inbox"))
+
+
+def _item_or_404(kind_key: str, obj_id: int):
+    obj = workbench.find_in_scope(current_user, kind_key, obj_id)
+    if obj is None:
+        abort(404)
+    return workbench.get_kind(kind_key), obj
+
+
+def _render_item(kind, obj, approve_form=None, reject_form=None):
+    return render_template(
+        "admin/inbox_item.html",
+        kind=kind,
+        obj=obj,
+        facts=kind.facts(obj) if kind.facts else [],
+        approve_form=approve_form or ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+        waiting=waiting,
+    )
+
+
+@bp.get("/inbox/<kind_key>/<int:obj_id>")
+@staff_required(REVIEW_ROLES)
+def inbox_item(kind_key: str, obj_id: int):
+    kind, obj = _item_or_404(kind_key, obj_id)
+    return _render_item(kind, obj)
+
+
+@bp.post("/inbox/<kind_key>/<int:obj_id>/approve")
+@staff_required(REVIEW_ROLES)
+def inbox_approve(kind_key: str, obj_id: int):
+    kind, obj = _item_or_404(kind_key, obj_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _render_item(kind, obj, approve_form=form)
+    return _decided(
+        decide(obj, current_user, "approve"), _("Approved. We will tell the applicant by SMS.")
+    )
+
+
+@bp.post("/inbox/<kind_key>/<int:obj_id>/reject")
+@staff_required(REVIEW_ROLES)
+def inbox_reject(kind_key: str, obj_id: int):
+    kind, obj = _item_or_404(kind_key, obj_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            done = decide(obj, current_user, "reject", form.reason.data)
+        except ReviewError as exc:
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            return _decided(done, _("Not approved. We will tell the applicant the reason by SMS."))
+    return _render_item(kind, obj, reject_form=form)
+
+
+def _decided(done: bool, message: str):
+    if done:
+        db.session.commit()
+        flash(message, "success")
+    else:
+        db.session.rollback()
+        flash(_("Someone has already answered this, or the applicant withdrew it."), "warning")
+    return redirect(url_for(".inbox"))
+
+
+@bp.post("/inbox/bulk")
+@staff_required(REVIEW_ROLES)
+def inbox_bulk():
+    kind, branch = _filters()
+    back = redirect(url_for(".inbox", **_filter_args(kind, branch)))
+    if not BulkForm().validate_on_submit():
+        abort(400)
+    picked = list(dict.fromkeys(request.form.getlist("item")))[:BULK_MAX]
+    if not picked:
+        flash(_("Please tick at least one item first."), "warning")
+        return back
+    approved = skipped = 0
+    for value in picked:
+        obj = _parse_and_find(value)
+        try:
+            done = obj is not None and decide(obj, current_user, "approve")
+        except ReviewError:
+            done = False
+        approved += done
+        skipped += not done
+    db.session.commit()
+    if approved:
+        flash(_("Approved %(n)d. We will tell each applicant by SMS.", n=approved), "success")
+    if skipped:
+        flash(
+            _("%(n)d could not be approved: already answered, withdrawn or not yours.", n=skipped),
+            "warning",
+        )
+    return back
+
+
+def _parse_and_find(value: str):
+    kind_key, _sep, raw_id = value.partition(":")
+    try:
+        obj_id = int(raw_id)
+    except ValueError:
+        return None
+    return workbench.find_in_scope(current_user, kind_key, obj_id)

@@ -1,0 +1,113 @@
+"""The staff dashboard: pending work and plan indicators for the staff member's scope."""
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.admin import bp
+from portal.admin.audit_query import role_label
+from portal.admin.indicators import cached_rollup_all, chosen_indicator, indicators, sections
+from portal.admin.permissions import staff_required
+from portal.admin.workbench import kinds, pending_counts_by_kind
+from portal.branches.models import Branch
+from portal.branches.scope import (
+    ALL_ROLES,
+    AUDIT_ROLES,
+    REVIEW_ROLES,
+    active_grants,
+    in_scope,
+    scoped_branch_ids,
+)
+from portal.extensions import db
+from portal.timeutil import today_local
+
+
+def _top_grants(grants) -> list:
+    """The grants whose branch is not below another granted branch."""
+    top: list = []
+    for g in sorted(grants, key=lambda g: (g.path.count("/"), g.path)):
+        if not any(g.path.startswith(t.path) for t in top):
+            top.append(g)
+    return top
+
+
+def _cache_seconds() -> float:
+    """INDICATOR_CACHE_SECONDS; 5 minutes by default, off in tests unless set."""
+    return current_app.config.get("INDICATOR_CACHE_SECONDS", 0 if current_app.testing else 300)
+
+
+def _subtree_ids(branch: Branch, within=None):
+    stmt = select(Branch.id).where(Branch.path.startswith(branch.path, autoescape=True))
+    return stmt.where(Branch.id.in_(within)) if within is not None else stmt
+
+
+@bp.route("/", methods=["GET"])
+@staff_required()
+def dashboard():
+    user = current_user
+    grants = active_grants(user)
+    focus_id = request.args.get("branch", type=int)
+    focus = None
+    if focus_id is not None:
+        focus = db.session.get(Branch, focus_id)
+        if focus is None or not in_scope(user, focus, ALL_ROLES):
+            abort(404)
+        roots = [focus]
+        scope_key: tuple = ("branch", focus.path)
+        scope_ids = _subtree_ids(focus)
+        pending_scope = _subtree_ids(focus, within=scoped_branch_ids(user, REVIEW_ROLES))
+    else:
+        top = _top_grants(grants)
+        root_ids = [g.branch_id for g in top]
+        scope_key = ("scope", *sorted(g.path for g in top))
+        roots = db.session.scalars(
+            select(Branch).where(Branch.id.in_(root_ids)).order_by(Branch.path)
+        ).all()
+        scope_ids = scoped_branch_ids(user, ALL_ROLES)
+        pending_scope = None
+
+    children = db.session.scalars(
+        select(Branch)
+        .where(Branch.parent_id.in_([r.id for r in roots]))
+        .order_by(Branch.code, Branch.name_zh)
+    ).all()
+    cache_for = _cache_seconds()
+    figures = cached_rollup_all(
+        scope_key, scope_ids, [*roots, *children], today_local().year, cache_for
+    )
+
+    chosen = chosen_indicator(request.args.get("indicator"))
+
+    roles = {g.role for g in grants}
+    reviewer = bool(roles & REVIEW_ROLES)
+    pending = []
+    if reviewer:
+        counts = pending_counts_by_kind(user, branch_ids=pending_scope)
+        pending = [(k, counts.get(k.key, 0)) for k in kinds()]
+
+    grant_branches = {
+        b.id: b
+        for b in db.session.scalars(
+            select(Branch).where(Branch.id.in_({g.branch_id for g in grants}))
+        )
+    }
+    my_roles = sorted(
+        ((role_label(g.role), grant_branches[g.branch_id]) for g in grants),
+        key=lambda pair: (pair[1].path, pair[0]),
+    )
+    parent = focus.parent if focus is not None and focus.parent is not None else None
+    return render_template(
+        "admin/dashboard.html",
+        sections=sections(roots, children, figures, chosen),
+        indicators=indicators(),
+        chosen=chosen,
+        focus=focus,
+        parent_in_scope=parent if parent is not None and in_scope(user, parent) else None,
+        pending=pending,
+        pending_total=sum(n for _k, n in pending),
+        reviewer=reviewer,
+        auditor=bool(roles & AUDIT_ROLES),
+        my_roles=my_roles,
+        year=today_local().year,
+        cache_minutes=round(cache_for / 60),
+    )

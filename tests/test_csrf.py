@@ -1,0 +1,123 @@
+"""CSRF switched on, as in production: a POST without the token is refused with the
+friendly 400 page and changes nothing; a real form submission with the token works."""
+
+import re
+
+import pytest
+from flask import g
+from sqlalchemy import select
+
+from portal.accounts.models import SmsCode, User
+from portal.admin.models import AuditEntry
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.sessions import ServerSession
+from tests.conftest import DEFAULT_PASSWORD, count
+
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def app_overrides():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_locale_each_request(app):
+    # One app context stays open for the test: drop Flask-Babel's cached locale per request.
+    @app.before_request
+    def _forget_cached_locale():
+        g.pop("_flask_babel", None)
+
+
+@pytest.fixture
+def client(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def token_from(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def logged_in_sessions() -> int:
+    db.session.expire_all()
+    return len(
+        db.session.scalars(select(ServerSession).where(ServerSession.user_id.is_not(None))).all()
+    )
+
+
+def test_tokenless_login_is_refused_and_changes_nothing(client, make_user):
+    make_user(phone=PHONE)
+    r = client.post("/account/login", data={"phone": PHONE, "password": DEFAULT_PASSWORD})
+    assert r.status_code == 400
+    body = r.get_data(as_text=True)
+    assert "This form has expired or was sent from another page." in body
+    assert '<main id="content"' in body  # the friendly page, not a bare error
+    assert logged_in_sessions() == 0
+    assert count(AuditEntry) == 0
+
+
+def test_token_from_another_session_is_refused(app, client, make_user):
+    make_user(phone=PHONE)
+    other = app.test_client()
+    stolen = token_from(other.get("/account/login").get_data(as_text=True))
+    r = client.post(
+        "/account/login", data={"phone": PHONE, "password": DEFAULT_PASSWORD, "csrf_token": stolen}
+    )
+    assert r.status_code == 400
+    assert logged_in_sessions() == 0
+
+
+def test_real_login_form_with_token_works(client, make_user):
+    user = make_user(phone=PHONE)
+    token = token_from(client.get("/account/login").get_data(as_text=True))
+    r = client.post(
+        "/account/login", data={"phone": PHONE, "password": DEFAULT_PASSWORD, "csrf_token": token}
+    )
+    assert r.status_code == 302
+    assert db.session.scalar(select(ServerSession.user_id).where(ServerSession.user_id == user.id))
+
+
+def test_tokenless_register_sends_no_sms(client):
+    r = client.post("/account/register", data={"phone": PHONE})
+    assert r.status_code == 400
+    assert count(SmsCode) == 0 and count(Notification) == 0
+
+
+def test_full_registration_with_tokens(client):
+    page = client.get("/account/register").get_data(as_text=True)
+    r = client.post("/account/register", data={"phone": PHONE, "csrf_token": token_from(page)})
+    assert r.status_code == 302
+    code = re.search(r"\d{6}", db.session.scalar(select(Notification.body))).group(0)
+    page = client.get("/account/register/verify").get_data(as_text=True)
+    password = "spring rain on the roof 7"
+    r = client.post(
+        "/account/register/verify",
+        data={
+            "code": code,
+            "password": password,
+            "confirm": password,
+            "csrf_token": token_from(page),
+        },
+    )
+    assert r.status_code == 302
+    assert count(User) == 1
+
+
+def test_tokenless_logout_is_refused(client, make_user, login):
+    login(client, make_user())
+    r = client.post("/account/logout")
+    assert r.status_code == 400
+    assert client.get("/account/password").status_code == 200  # still logged in
+
+
+def test_tokenless_end_session_is_refused(app, client, make_user, login):
+    me = make_user()
+    login(client, me)
+    login(app.test_client(), me)
+    r = client.post("/account/sessions", data={"end_all": "1"})
+    assert r.status_code == 400
+    db.session.expire_all()
+    assert all(row.revoked_at is None for row in db.session.scalars(select(ServerSession)))

@@ -1,0 +1,485 @@
+"""The staff inbox over HTTP: scope, filters, order, paging, item pages, decisions,
+bulk approve, exports and the permission matrix."""
+
+import io
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.admin.models import AuditEntry
+from portal.admin.workbench import PAGE_SIZE
+from portal.branches.attachments import KIND, BranchAttachmentRequest
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.timeutil import utcnow
+from tests.browser.conftest import browser, live_server, phone_page  # noqa: F401
+from tests.conftest import DEFAULT_PASSWORD
+
+_SEQ = iter(range(1_000_000))
+
+
+@pytest.fixture
+def tree(make_branch):
+    """national > 陕西 > 宝鸡 > {渭滨 > 社区, 岐山}; national > 甘肃 > 城关."""
+    n = make_branch(name="中国红十字会总会")
+    p = make_branch(n, name="陕西省红十字会")
+    c = make_branch(p, name="宝鸡市红十字会")
+    a = make_branch(c, name="渭滨区红十字会")
+    b = make_branch(c, name="岐山县红十字会")
+    g = make_branch(a, level="grassroots", name="经二路社区红十字会")
+    p2 = make_branch(n, name="甘肃省红十字会")
+    x = make_branch(p2, level="county", name="城关区红十字会")
+    return SimpleNamespace(n=n, p=p, c=c, a=a, b=b, g=g, p2=p2, x=x)
+
+
+@pytest.fixture
+def staff(make_user, grant_role):
+    # English pages, so the assertions below hold whatever the Chinese catalogue says.
+    def make(branch, role="officer"):
+        return grant_role(make_user(locale="en"), branch, role)
+
+    return make
+
+
+@pytest.fixture
+def pending(app):
+    """A pending request from a fresh citizen (no password: faster) to `branch`."""
+
+    def make(branch, age=timedelta(0), **fields):
+        citizen = User(phone=f"137{next(_SEQ):08d}")
+        db.session.add(citizen)
+        db.session.flush()
+        when = utcnow() - age
+        req = BranchAttachmentRequest(
+            user_id=citizen.id, branch_id=branch.id, created_at=when, submitted_at=when, **fields
+        )
+        db.session.add(req)
+        db.session.commit()
+        return req
+
+    return make
+
+
+def keys(page: str) -> list[str]:
+    return re.findall(r'name="item" value="([^"]+)"', page)
+
+
+def key(req) -> str:
+    return f"{KIND}:{req.id}"
+
+
+def status_of(req) -> str:
+    db.session.expire_all()
+    return db.session.get(BranchAttachmentRequest, req.id).status
+
+
+def decisions() -> int:
+    return len(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(["review_approved", "review_rejected"]))
+        ).all()
+    )
+
+
+def texts() -> int:
+    return len(
+        db.session.scalars(select(Notification).where(Notification.kind == "review_decision")).all()
+    )
+
+
+@pytest.fixture
+def spread(tree, pending):
+    """One pending item at each interesting branch."""
+    return SimpleNamespace(**{k: pending(getattr(tree, k)) for k in ("a", "g", "b", "c", "x")})
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "holder, role, visible",
+    [
+        ("a", "officer", {"a", "g"}),  # county officer: only their county (and below)
+        ("b", "officer", {"b"}),
+        ("c", "admin", {"a", "g", "b", "c"}),  # city admin: all its counties
+        ("n", "admin", {"a", "g", "b", "c", "x"}),  # national admin: everything
+        ("p2", "officer", {"x"}),
+    ],
+)
+def test_inbox_is_scoped(tree, spread, staff, client, login, holder, role, visible):
+    login(client, staff(getattr(tree, holder), role))
+    response = client.get("/admin/inbox")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert set(keys(page)) == {key(getattr(spread, k)) for k in visible}
+    assert f'data-kind="{KIND}">{len(visible)}<' in page
+
+
+@pytest.mark.parametrize("role", ["auditor", None])
+def test_auditors_and_citizens_get_403_and_see_nothing(
+    tree, spread, staff, make_user, client, login, role
+):
+    login(client, staff(tree.n, role) if role else make_user())
+    for url in ("/admin/inbox", f"/admin/inbox/{KIND}/{spread.a.id}", "/admin/inbox?format=csv"):
+        assert client.get(url).status_code == 403
+    assert client.post(f"/admin/inbox/{KIND}/{spread.a.id}/approve").status_code == 403
+    assert client.post("/admin/inbox/bulk", data={"item": key(spread.a)}).status_code == 403
+    assert status_of(spread.a) == "pending" and decisions() == 0
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/admin/inbox")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_decided_and_withdrawn_items_are_not_listed(tree, pending, staff, client, login):
+    waiting = pending(tree.a)
+    pending(tree.a, status="approved")
+    pending(tree.a, status="rejected", decision_reason="x")
+    pending(tree.a, status="withdrawn")
+    login(client, staff(tree.a))
+    assert keys(client.get("/admin/inbox").get_data(as_text=True)) == [key(waiting)]
+
+
+# --- order, filters, paging -----------------------------------------------------------------
+
+
+def test_oldest_first_with_the_age_shown(tree, pending, staff, client, login):
+    new = pending(tree.a, age=timedelta(hours=1))
+    old = pending(tree.a, age=timedelta(days=3, hours=2))
+    mid = pending(tree.g, age=timedelta(days=1, hours=1))
+    login(client, staff(tree.a))
+    page = client.get("/admin/inbox").get_data(as_text=True)
+    assert keys(page) == [key(old), key(mid), key(new)]
+    assert "Waiting 3 days" in page and "Waiting 1 hour" in page
+
+
+def test_filter_by_branch_gives_its_subtree(tree, spread, staff, client, login):
+    login(client, staff(tree.c, "admin"))
+    page = client.get(f"/admin/inbox?branch={tree.a.id}").get_data(as_text=True)
+    assert set(keys(page)) == {key(spread.a), key(spread.g)}
+    page = client.get(f"/admin/inbox?branch={tree.b.id}&kind={KIND}").get_data(as_text=True)
+    assert keys(page) == [key(spread.b)]
+    # The branch select lists the role branch and its direct children.
+    assert f'<option value="{tree.a.id}"' in page and f'<option value="{tree.g.id}"' not in page
+    # Grassroots units are not listed; each card links to its own branch's filter instead.
+    page = client.get("/admin/inbox").get_data(as_text=True)
+    assert f'href="/admin/inbox?branch={tree.g.id}"' in page
+    page = client.get(f"/admin/inbox?kind={KIND}").get_data(as_text=True)
+    assert f'href="/admin/inbox?kind={KIND}&amp;branch={tree.a.id}"' in page
+    # A deeper branch given by id is selectable too.
+    page = client.get(f"/admin/inbox?branch={tree.g.id}").get_data(as_text=True)
+    assert keys(page) == [key(spread.g)]
+    assert f'<option value="{tree.g.id}" selected' in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "branch={b}",
+        "branch={x}",
+        "branch={p}",
+        "branch=abc",
+        "branch=99999999999999999999",
+        "kind=nope",
+    ],
+)
+def test_filters_outside_scope_or_unknown_answer_404(tree, spread, staff, client, login, query):
+    login(client, staff(tree.a))
+    url = "/admin/inbox?" + query.format(b=tree.b.id, x=tree.x.id, p=tree.p.id)
+    assert client.get(url).status_code == 404
+
+
+def test_pages_of_fifty(tree, pending, staff, client, login):
+    made = [pending(tree.a, age=timedelta(minutes=200 - i)) for i in range(PAGE_SIZE + 1)]
+    login(client, staff(tree.a))
+    first = client.get("/admin/inbox").get_data(as_text=True)
+    assert keys(first) == [key(r) for r in made[:PAGE_SIZE]]
+    assert "page=2" in first and "51 items waiting" in first
+    second = client.get("/admin/inbox?page=2").get_data(as_text=True)
+    assert keys(second) == [key(made[-1])]
+    assert keys(client.get("/admin/inbox?page=99").get_data(as_text=True)) == [key(made[-1])]
+    assert client.get("/admin/inbox?page=abc").status_code == 200
+
+
+# --- the item page and decisions ------------------------------------------------------------
+
+
+def test_item_page_shows_the_request_and_both_forms(tree, pending, staff, client, login):
+    req = pending(tree.a, note="我住在渭滨区")
+    req.user.home_branch_id = tree.b.id
+    req.from_branch_id = tree.b.id
+    db.session.commit()
+    login(client, staff(tree.a))
+    page = client.get(f"/admin/inbox/{KIND}/{req.id}").get_data(as_text=True)
+    assert "我住在渭滨区" in page and "岐山县红十字会" in page and "渭滨区红十字会" in page
+    assert f"/admin/inbox/{KIND}/{req.id}/approve" in page
+    assert f"/admin/inbox/{KIND}/{req.id}/reject" in page
+    assert req.user.phone not in page  # masked only
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/inbox/nope/{id}",
+        "/admin/inbox/branch_attachment/987654",
+        "/admin/inbox/branch_attachment/99999999999999999999",
+    ],
+)
+def test_unknown_items_answer_404(tree, spread, staff, client, login, url):
+    login(client, staff(tree.n, "admin"))
+    assert client.get(url.format(id=spread.a.id)).status_code == 404
+
+
+def test_approve_over_http(tree, pending, staff, client, login):
+    req = pending(tree.a)
+    officer = staff(tree.a)
+    login(client, officer)
+    response = client.post(f"/admin/inbox/{KIND}/{req.id}/approve")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/inbox")
+    db.session.expire_all()
+    req = db.session.get(BranchAttachmentRequest, req.id)
+    assert req.status == "approved" and req.decided_by_id == officer.id
+    assert req.user.home_branch_id == tree.a.id
+    assert decisions() == 1 and texts() == 1
+    # Deciding again changes nothing and says so.
+    response = client.post(f"/admin/inbox/{KIND}/{req.id}/approve", follow_redirects=True)
+    assert "already answered" in response.get_data(as_text=True)
+    assert decisions() == 1 and texts() == 1
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\x00"])
+def test_reject_without_reason_shows_the_field_error(tree, pending, staff, client, login, reason):
+    req = pending(tree.a)
+    login(client, staff(tree.a))
+    response = client.post(f"/admin/inbox/{KIND}/{req.id}/reject", data={"reason": reason})
+    assert response.status_code == 200
+    assert "Please write the reason" in response.get_data(as_text=True)
+    assert status_of(req) == "pending" and decisions() == 0 and texts() == 0
+
+
+def test_a_too_long_reason_is_kept_for_editing(tree, pending, staff, client, login):
+    req = pending(tree.a)
+    login(client, staff(tree.a))
+    reason = "资料不全" * 51
+    page = client.post(f"/admin/inbox/{KIND}/{req.id}/reject", data={"reason": reason}).get_data(
+        as_text=True
+    )
+    assert reason in page and 'class="error"' in page
+    assert status_of(req) == "pending" and decisions() == 0
+
+
+def test_reject_over_http_and_the_citizen_reads_the_reason(
+    tree, pending, staff, client, login, app
+):
+    req = pending(tree.a)
+    login(client, staff(tree.a))
+    response = client.post(
+        f"/admin/inbox/{KIND}/{req.id}/reject", data={"reason": "<b>请先完成实名认证</b>"}
+    )
+    assert response.status_code == 302
+    assert status_of(req) == "rejected" and decisions() == 1 and texts() == 1
+    citizen_client = app.test_client()
+    login(citizen_client, db.session.get(User, req.user_id))
+    page = citizen_client.get("/branches/mine").get_data(as_text=True)
+    assert "&lt;b&gt;请先完成实名认证&lt;/b&gt;" in page  # shown, escaped
+
+
+# --- bulk approve ---------------------------------------------------------------------------
+
+
+def test_bulk_approve_checks_each_item(tree, spread, staff, client, login):
+    officer = staff(tree.a)
+    login(client, officer)
+    picked = [
+        key(spread.a),
+        key(spread.g),
+        key(spread.b),
+        key(spread.a),
+        "nope:1",
+        f"{KIND}:x",
+        "garbage",
+    ]
+    response = client.post("/admin/inbox/bulk", data={"item": picked}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Approved 2" in page and "4 could not be approved" in page
+    assert status_of(spread.a) == status_of(spread.g) == "approved"
+    assert status_of(spread.b) == "pending"  # the sibling county's item is untouched
+    assert decisions() == 2 and texts() == 2
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "review_approved"))
+    assert {e.object_id for e in entries} == {str(spread.a.id), str(spread.g.id)}
+
+
+def test_bulk_with_nothing_ticked(tree, spread, staff, client, login):
+    login(client, staff(tree.a))
+    response = client.post("/admin/inbox/bulk", data={}, follow_redirects=True)
+    assert "tick at least one" in response.get_data(as_text=True)
+    assert decisions() == 0
+
+
+def test_bulk_keeps_the_filters_when_going_back(tree, spread, staff, client, login):
+    login(client, staff(tree.c, "admin"))
+    response = client.post(
+        "/admin/inbox/bulk", data={"item": [key(spread.a)], "branch": tree.a.id, "kind": KIND}
+    )
+    assert response.headers["Location"].endswith(f"/admin/inbox?kind={KIND}&branch={tree.a.id}")
+    assert status_of(spread.a) == "approved"
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def test_csv_export_is_scoped_excel_friendly_and_audited(tree, spread, staff, client, login):
+    spread.a.user.profile = None
+    login(client, staff(tree.a))
+    response = client.get("/admin/inbox?format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 3  # header + a + g
+    assert "渭滨区红十字会" in text and "岐山县" not in text and "城关区" not in text
+    assert spread.a.user.phone not in text  # masked
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "inbox_exported"))
+    assert entry.changes == {"format": "csv", "rows": 2}
+
+
+def test_xlsx_export_with_filters(tree, spread, staff, client, login):
+    login(client, staff(tree.c, "admin"))
+    response = client.get(f"/admin/inbox?format=xlsx&branch={tree.b.id}")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][1] == spread.b.id and rows[1][4] == "岐山县红十字会"
+
+
+# --- the permission matrix ------------------------------------------------------------------
+
+# The item sits at the county 渭滨 (tree.a). Relative to it, a staff member's branch is:
+PLACES = {"own": "a", "child": "g", "sibling": "b", "parent": "c"}
+# Who may review an item at 渭滨: staff whose branch is 渭滨 itself or above it.
+MAY_REVIEW = {"own", "parent"}
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("role", ["officer", "admin", "auditor", "citizen", "national"])
+@pytest.mark.parametrize("action", ["list", "view", "approve", "export"])
+def test_permission_matrix(tree, pending, staff, make_user, client, login, place, role, action):
+    req = pending(tree.a)
+    if role == "citizen":
+        user = make_user(home_branch_id=getattr(tree, PLACES[place]).id, locale="en")
+    elif role == "national":
+        user = staff(tree.n, "admin")
+    else:
+        user = staff(getattr(tree, PLACES[place]), role)
+    login(client, user)
+    reviewer = role in ("officer", "admin", "national")
+    allowed = role == "national" or (reviewer and place in MAY_REVIEW)
+
+    if action == "list":
+        response = client.get("/admin/inbox")
+        assert response.status_code == (200 if reviewer else 403)
+        assert (key(req) in response.get_data(as_text=True)) is allowed
+    elif action == "view":
+        expected = 200 if allowed else (404 if reviewer else 403)
+        assert client.get(f"/admin/inbox/{KIND}/{req.id}").status_code == expected
+    elif action == "approve":
+        expected = 302 if allowed else (404 if reviewer else 403)
+        assert client.post(f"/admin/inbox/{KIND}/{req.id}/approve").status_code == expected
+        assert status_of(req) == ("approved" if allowed else "pending")
+        assert decisions() == (1 if allowed else 0)
+    else:
+        response = client.get("/admin/inbox?format=csv")
+        assert response.status_code == (200 if reviewer else 403)
+        if reviewer:
+            rows = response.data.decode("utf-8-sig").strip().splitlines()[1:]
+            assert len(rows) == (1 if allowed else 0)
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_tokenless_decisions_are_refused(self, tree, pending, staff, client, login):
+        req = pending(tree.a)
+        login(client, staff(tree.a))
+        assert client.post(f"/admin/inbox/{KIND}/{req.id}/approve").status_code == 400
+        assert (
+            client.post(f"/admin/inbox/{KIND}/{req.id}/reject", data={"reason": "x"}).status_code
+            == 400
+        )
+        assert client.post("/admin/inbox/bulk", data={"item": key(req)}).status_code == 400
+        assert status_of(req) == "pending" and decisions() == 0
+
+    def test_the_real_reject_form_works(self, tree, pending, staff, client, login):
+        req = pending(tree.a)
+        login(client, staff(tree.a))
+        page = client.get(f"/admin/inbox/{KIND}/{req.id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post(
+            f"/admin/inbox/{KIND}/{req.id}/reject",
+            data={"csrf_token": token, "reason": "不在本辖区"},
+        )
+        assert response.status_code == 302 and status_of(req) == "rejected"
+
+
+# --- in a real browser ----------------------------------------------------------------------
+# The shared Chromium fixtures (tests/browser/conftest.py, imported at the top) serve this
+# feature's browser test here, beside its other tests. Their app_overrides is not imported:
+# the class below turns CSRF on for itself only.
+
+
+def _log_in_in_english(page, phone: str, next_path: str) -> None:
+    page.goto(f"{page.base}/account/login?next={next_path}")
+    page.get_by_role("button", name="English").click()  # what a person would press
+    page.get_by_label("Mobile number").fill(phone)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.mark.browser
+class TestOnAPhone:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_county_officer_rejects_a_transfer_and_the_citizen_reads_why(
+        self, tree, make_user, grant_role, request
+    ):
+        from portal.branches.attachments import request_attachment
+
+        page = request.getfixturevalue("phone_page")
+        chromium = request.getfixturevalue("browser")
+        server = request.getfixturevalue("live_server")
+
+        officer = grant_role(make_user(), tree.a, "officer")
+        citizen = make_user(home_branch_id=tree.b.id)
+        req = request_attachment(citizen, tree.a, "搬家到渭滨区了")
+        db.session.commit()
+        assert req.is_transfer
+
+        _log_in_in_english(page, officer.phone, "/admin/inbox")
+        page.wait_for_url("**/admin/inbox")
+        card = page.locator("#inbox-items li", has_text="asks to move from")
+        card.get_by_role("link", name="Open").click()
+        page.get_by_label("Reason for not approving").fill("请先到岐山县红十字会办理转出手续。")
+        page.get_by_role("button", name="Do not approve").click()
+        page.wait_for_url("**/admin/inbox")
+        assert page.get_by_text("Not approved.").is_visible()
+        assert status_of(req) == "rejected"
+
+        context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        other = context.new_page()
+        other.base = server
+        _log_in_in_english(other, citizen.phone, "/branches/mine")
+        other.wait_for_url("**/branches/mine")
+        assert other.get_by_text("请先到岐山县红十字会办理转出手续。").is_visible()
+        # Nothing sticks out sideways on a narrow phone.
+        assert other.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        context.close()
