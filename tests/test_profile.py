@@ -23,6 +23,12 @@ from tests.conftest import count
 TODAY = date(2026, 5, 20)
 
 
+@pytest.fixture
+def app_overrides():
+    # These tests read messages in English; test_i18n_care covers the Chinese default.
+    return {"BABEL_DEFAULT_LOCALE": "en"}
+
+
 def rid(first17: str) -> str:
     return first17 + ric.calc_check_digit(first17 + "0")
 
