@@ -46,6 +46,7 @@ extract-messages: install
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the slower Python client"
 	$(BIN)/python -m bench.run
 
 clean:

@@ -18,7 +18,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if hasattr(config_class, "check"):
         config_class.check()
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.INFO)  # the log SMS backend prints codes here
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -28,10 +29,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def _init_extensions(app: Flask) -> None:
+    import portal.models  # noqa: F401  (register every table)
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale
     from portal.sessions import DatabaseSessionInterface
-    import portal.models  # noqa: F401  (register every table)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))

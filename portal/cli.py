@@ -33,6 +33,15 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"pruned {result.rowcount} sessions")
 
+    @app.cli.command("rebuild-tallies")
+    def rebuild_tallies():
+        """Recompute the inbox's rolled-up pending counts from the applications."""
+        from portal.admin import tallies
+
+        rows = tallies.rebuild()
+        db.session.commit()
+        click.echo(f"{rows} pending tallies")
+
     from portal.branches import cli as branches_cli
     from portal.notifications import cli as notifications_cli
 

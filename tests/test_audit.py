@@ -37,10 +37,14 @@ def world(make_user, make_branch, grant_role):
     return w
 
 
-def add_entry(action="review_approved", branch=None, at=None, **kw) -> AuditEntry:
+def add_entry(action="review_approved", branch=None, at=None, probe=False, **kw) -> AuditEntry:
     entry = audit.record(action, branch_id=branch.id if branch else None, **kw)
     if at is not None:
         entry.at = at
+    if probe:
+        db.session.flush()
+        entry.object_id = str(entry.id)
+    # Filled in before the commit: a committed entry can no longer change.
     db.session.commit()
     return entry
 
@@ -55,10 +59,7 @@ def visible_ids(client, **params) -> set[int]:
 
 def probe(action="review_approved", branch=None, **kw) -> AuditEntry:
     """An entry whose object text ("probe #<id>") lets a test find it on the page."""
-    entry = add_entry(action, branch, object_kind="probe", **kw)
-    entry.object_id = str(entry.id)
-    db.session.commit()
-    return entry
+    return add_entry(action, branch, object_kind="probe", probe=True, **kw)
 
 
 # --- who may open the log -------------------------------------------------------
@@ -314,6 +315,21 @@ def test_no_route_can_change_the_audit_log(app):
         name = rule.endpoint.lower()
         if "audit" in name:
             assert not any(w in name for w in ("edit", "delete", "update", "remove")), name
+
+
+def test_the_orm_refuses_to_edit_or_delete_an_entry(world):
+    from portal.admin.models import AuditLogIsAppendOnly
+
+    entry = probe(branch=world.county)
+    entry.action = "rewritten"
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, entry.id))
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(AuditEntry, entry.id).action == "review_approved"
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])

@@ -17,7 +17,6 @@ from portal.branches.attachments import KIND, BranchAttachmentRequest
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.timeutil import utcnow
-from tests.browser.conftest import browser, live_server, phone_page  # noqa: F401
 from tests.conftest import DEFAULT_PASSWORD
 
 _SEQ = iter(range(1_000_000))
@@ -195,12 +194,12 @@ def test_filters_outside_scope_or_unknown_answer_404(tree, spread, staff, client
     assert client.get(url).status_code == 404
 
 
-def test_pages_of_fifty(tree, pending, staff, client, login):
+def test_inbox_is_paged(tree, pending, staff, client, login):
     made = [pending(tree.a, age=timedelta(minutes=200 - i)) for i in range(PAGE_SIZE + 1)]
     login(client, staff(tree.a))
     first = client.get("/admin/inbox").get_data(as_text=True)
     assert keys(first) == [key(r) for r in made[:PAGE_SIZE]]
-    assert "page=2" in first and "51 items waiting" in first
+    assert "page=2" in first and f"{PAGE_SIZE + 1} items waiting" in first
     second = client.get("/admin/inbox?page=2").get_data(as_text=True)
     assert keys(second) == [key(made[-1])]
     assert keys(client.get("/admin/inbox?page=99").get_data(as_text=True)) == [key(made[-1])]
@@ -430,8 +429,8 @@ class TestWithCsrf:
 
 
 # --- in a real browser ----------------------------------------------------------------------
-# The shared Chromium fixtures (tests/browser/conftest.py, imported at the top) serve this
-# feature's browser test here, beside its other tests. Their app_overrides is not imported:
+# The shared Chromium fixtures (tests/conftest.py) serve this
+# feature's browser test here, beside its other tests. tests/browser's app_overrides does not apply:
 # the class below turns CSRF on for itself only.
 
 

@@ -71,3 +71,33 @@ def test_upgrade_keeps_data_written_under_the_first_schema(empty_db_url):
             assert conn.execute(text("SELECT count(*) FROM branch_attachment_requests")).scalar() == 0
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_tallies_migration_counts_requests_already_waiting(empty_db_url):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
+    with app.app_context():
+        upgrade(revision="0002")
+        now = "2026-03-01 02:00:00"
+        with db.engine.begin() as conn:
+            for uid in (1, 2, 3):
+                conn.execute(text(
+                    "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
+                    "VALUES (:id, :phone, :now, false, true)"),
+                    {"id": uid, "phone": f"1390000000{uid}", "now": now})
+            conn.execute(text(
+                "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) VALUES "
+                "(1, 'national', '中国红十字会总会', 'RCSC', '/1/', 0, :now), "
+                "(2, 'province', '陕西省红十字会', 'Shaanxi', '/1/2/', 1, :now)"), {"now": now})
+            for uid, status in ((1, "pending"), (2, "pending"), (3, "approved")):
+                conn.execute(text(
+                    "INSERT INTO branch_attachment_requests "
+                    "(user_id, branch_id, status, created_at, submitted_at) "
+                    "VALUES (:uid, 2, :status, :now, :now)"),
+                    {"uid": uid, "status": status, "now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT branch_id, kind, n FROM pending_tallies ORDER BY branch_id")).all()
+        assert [tuple(r) for r in rows] == [(1, "branch_attachment", 2), (2, "branch_attachment", 2)]
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -15,7 +15,6 @@ from portal.sessions import ServerSession
 from tests.conftest import count
 
 
-
 @pytest.fixture
 def app_overrides():
     # These tests read messages in English; test_i18n_care covers the Chinese default.

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -24,3 +24,49 @@ class AuditEntry(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     # What changed; never a secret or an unmasked ID number (see admin.audit.record).
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+_UNCOMMITTED = "audit_entries_not_yet_committed"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances) -> None:
+    """No code path may rewrite history: once an entry is committed, editing or deleting
+    it stops the flush. (The transaction that writes an entry may still fill it in.)"""
+    fresh = session.info.get(_UNCOMMITTED, ())
+    for obj in (*session.dirty, *session.deleted):
+        if not isinstance(obj, AuditEntry) or obj in fresh:
+            continue
+        if obj in session.deleted or session.is_modified(obj):
+            raise AuditLogIsAppendOnly(f"audit entry {obj.id} cannot be changed or deleted")
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_fresh_entries(session, flush_context) -> None:
+    new = [obj for obj in session.new if isinstance(obj, AuditEntry)]
+    if new:
+        session.info.setdefault(_UNCOMMITTED, set()).update(new)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_fresh_entries(session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+class PendingTally(db.Model):
+    """How many items of one review kind wait at a branch *and every branch below it*.
+
+    Kept up to date in the same transaction as each change (see admin.tallies), so the
+    inbox and dashboard read a scope's counts from a few rows instead of counting
+    thousands of applications across thousands of branches."""
+
+    __tablename__ = "pending_tallies"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, text, update
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from portal.admin import audit
+from portal.admin import audit, tallies
 from portal.admin.workbench import kind_for
 from portal.branches.scope import REVIEW_ROLES, active_grants
 from portal.extensions import db
@@ -144,9 +144,13 @@ def _compare_and_set(obj, **values) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    won = result.rowcount == 1
+    if won:
+        # The item left the pending state: its branch and every ancestor count one less.
+        tallies.adjust(kind_for(obj).key, obj.branch.path, -1)
     # Reload either way: on success to see the new values, on failure to see the winner's.
     db.session.refresh(obj)
-    return result.rowcount == 1
+    return won
 
 
 def decide(obj, actor, decision: str, reason: str | None = None) -> bool:

@@ -36,9 +36,8 @@ def _cache_seconds() -> float:
     return current_app.config.get("INDICATOR_CACHE_SECONDS", 0 if current_app.testing else 300)
 
 
-def _subtree_ids(branch: Branch, within=None):
-    stmt = select(Branch.id).where(Branch.path.startswith(branch.path, autoescape=True))
-    return stmt.where(Branch.id.in_(within)) if within is not None else stmt
+def _subtree_ids(branch: Branch):
+    return select(Branch.id).where(Branch.path.startswith(branch.path, autoescape=True))
 
 
 @bp.route("/", methods=["GET"])
@@ -55,7 +54,6 @@ def dashboard():
         roots = [focus]
         scope_key: tuple = ("branch", focus.path)
         scope_ids = _subtree_ids(focus)
-        pending_scope = _subtree_ids(focus, within=scoped_branch_ids(user, REVIEW_ROLES))
     else:
         top = _top_grants(grants)
         root_ids = [g.branch_id for g in top]
@@ -64,7 +62,6 @@ def dashboard():
             select(Branch).where(Branch.id.in_(root_ids)).order_by(Branch.path)
         ).all()
         scope_ids = scoped_branch_ids(user, ALL_ROLES)
-        pending_scope = None
 
     children = db.session.scalars(
         select(Branch)
@@ -82,7 +79,7 @@ def dashboard():
     reviewer = bool(roles & REVIEW_ROLES)
     pending = []
     if reviewer:
-        counts = pending_counts_by_kind(user, branch_ids=pending_scope)
+        counts = pending_counts_by_kind(user, within=focus)
         pending = [(k, counts.get(k.key, 0)) for k in kinds()]
 
     grant_branches = {

@@ -169,6 +169,9 @@ def move_branch(branch: Branch, new_parent: Branch, *, actor) -> None:
         raise BranchError(_l("This branch is closed, so no new branches can be added under it."))
     old_parent_id, old_prefix = branch.parent_id, branch.path
     new_prefix = f"{new_parent.path}{branch.id}/"
+    from portal.admin import tallies  # the workbench sits above the branch tree
+
+    tallies.move_subtree(branch, old_prefix[: -len(f"{branch.id}/")], new_parent.path)
     shift = new_parent.depth + 1 - branch.depth
     db.session.flush()
     db.session.execute(
