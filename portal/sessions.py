@@ -84,22 +84,33 @@ def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
 
 
 class DatabaseSessionInterface(SessionInterface):
-    """Uses its own short ORM session so that saving the web session never commits
-    (or is rolled back with) whatever the view left in db.session."""
+    """Reads the row through db.session; writes through its own short ORM session so
+    that saving the web session never commits (or is rolled back with) whatever the
+    view left in db.session."""
 
     def open_session(self, app: Flask, request: Request) -> DbSession:
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return DbSession()
-        with Session(db.engine) as s:
-            row = s.scalar(select(ServerSession).where(ServerSession.token_hash == hash_token(token)))
-            if row is None or not is_live(app, row, utcnow()):
-                return DbSession()
-            try:
-                data = json.loads(row.data)
-            except ValueError:
-                data = {}
-            return DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
+        # Read through the request's own db.session: one connection for the whole
+        # request instead of a second check-out (and its ping) just for this row.
+        row = db.session.execute(
+            select(
+                ServerSession.id,
+                ServerSession.data,
+                ServerSession.is_staff,
+                ServerSession.created_at,
+                ServerSession.last_seen_at,
+                ServerSession.revoked_at,
+            ).where(ServerSession.token_hash == hash_token(token))
+        ).first()
+        if row is None or not is_live(app, row, utcnow()):
+            return DbSession()
+        try:
+            data = json.loads(row.data)
+        except ValueError:
+            data = {}
+        return DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
 
     def save_session(self, app: Flask, session: DbSession, response: Response) -> None:
         name = self.get_cookie_name(app)

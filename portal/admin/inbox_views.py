@@ -134,7 +134,18 @@ def inbox():
         by_branch_url=url_for(".inbox", **({"kind": kind.key} if kind else {})),
         # Translated once per page, not once per item.
         kind_labels={k.key: str(k.label) for k in workbench.kinds()},
+        item_urls=_item_url_prefixes(),
     )
+
+
+def _item_url_prefixes() -> dict[str, str]:
+    """Per kind, the item page's URL without the id ("/admin/inbox/<kind>/"): the
+    template appends each id, one url_for per kind instead of one per card."""
+    prefixes = {}
+    for k in workbench.kinds():
+        url = url_for(".inbox_item", kind_key=k.key, obj_id=1)
+        prefixes[k.key] = url[: -len("1")]
+    return prefixes
 
 
 def _export(fmt: str, kind, branch):
