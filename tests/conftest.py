@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import threading
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -100,6 +101,7 @@ def app(_schema, database_url, app_overrides):
         from flask import g
 
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)  # Flask-Babel's per-request locale cache, likewise
 
     with app.app_context():
         limiter.reset()
@@ -114,6 +116,13 @@ def app(_schema, database_url, app_overrides):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def english_client(app):
+    """A browser asking for English, so messages can be checked against their msgids."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture
@@ -173,6 +182,20 @@ def make_branch(app):
         return branch
 
     return make
+
+
+@pytest.fixture
+def tree(make_branch):
+    """A small review tree: national > 陕西 > 宝鸡 > {渭滨 > 社区, 岐山}; national > 甘肃 > 城关."""
+    n = make_branch(name="中国红十字会总会")
+    p = make_branch(n, name="陕西省红十字会")
+    c = make_branch(p, name="宝鸡市红十字会")
+    a = make_branch(c, name="渭滨区红十字会")
+    b = make_branch(c, name="岐山县红十字会")
+    g = make_branch(a, level="grassroots", name="经二路社区红十字会")
+    p2 = make_branch(n, name="甘肃省红十字会")
+    x = make_branch(p2, level="county", name="城关区红十字会")
+    return SimpleNamespace(n=n, p=p, c=c, a=a, b=b, g=g, p2=p2, x=x)
 
 
 @pytest.fixture

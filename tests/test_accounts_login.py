@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -11,26 +10,10 @@ from portal.admin.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.sessions import ServerSession, hash_token
-from tests.conftest import DEFAULT_PASSWORD, count
+from tests.conftest import DEFAULT_PASSWORD, count, english_client
 
 PHONE = "13800138000"
 COOKIE = "boai_session"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_each_request(app):
-    # The test keeps one app context open, so Flask-Babel's per-request locale cache in
-    # `g` would outlive a request; drop it like conftest drops the cached user.
-    @app.before_request
-    def _forget_cached_locale():
-        g.pop("_flask_babel", None)
-
-
-def english_client(app):
-    """A browser asking for English, so the messages checked below are the msgids."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -4,33 +4,16 @@ person would read their SMS."""
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from portal.accounts.models import SmsCode, User
 from portal.admin.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
-from tests.conftest import count
+from tests.conftest import count, english_client
 
 PHONE = "13800138000"
 GOOD_PASSWORD = "plum blossoms in winter 9"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_each_request(app):
-    # The test keeps one app context open, so Flask-Babel's per-request locale cache in
-    # `g` would outlive a request; drop it like conftest drops the cached user.
-    @app.before_request
-    def _forget_cached_locale():
-        g.pop("_flask_babel", None)
-
-
-def english_client(app):
-    """A browser asking for English, so the messages checked below are the msgids."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ friendly 400 page and changes nothing; a real form submission with the token wor
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from portal.accounts.models import SmsCode, User
@@ -20,14 +19,6 @@ PHONE = "13800138000"
 @pytest.fixture
 def app_overrides():
     return {"WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_each_request(app):
-    # One app context stays open for the test: drop Flask-Babel's cached locale per request.
-    @app.before_request
-    def _forget_cached_locale():
-        g.pop("_flask_babel", None)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ the friendly 429 page; only POSTs count, and other people are not affected."""
 
 from datetime import timedelta
 
-import pytest
-from flask import g
 from limits import parse_many
 from sqlalchemy import select
 
@@ -15,14 +13,6 @@ from tests.conftest import DEFAULT_PASSWORD
 
 PHONE = "13800138000"
 OTHER_PHONE = "13900139000"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_each_request(app):
-    # One app context stays open for the test: drop Flask-Babel's cached locale per request.
-    @app.before_request
-    def _forget_cached_locale():
-        g.pop("_flask_babel", None)
 
 
 def client_from(app, ip: str):

@@ -1,7 +1,6 @@
 """The shared review life cycle (portal.admin.review) and the workbench registry,
 tested through the one real kind: a citizen's home-branch request."""
 
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -14,20 +13,6 @@ from portal.branches.attachments import KIND, BranchAttachmentRequest, request_a
 from portal.extensions import db
 from portal.notifications.models import Notification
 from tests.conftest import count
-
-
-@pytest.fixture
-def tree(make_branch):
-    """national > 陕西 > 宝鸡 > {渭滨 > 社区, 岐山}; national > 甘肃 > 城关."""
-    n = make_branch(name="中国红十字会总会")
-    p = make_branch(n, name="陕西省红十字会")
-    c = make_branch(p, name="宝鸡市红十字会")
-    a = make_branch(c, name="渭滨区红十字会")
-    b = make_branch(c, name="岐山县红十字会")
-    g = make_branch(a, level="grassroots", name="经二路社区红十字会")
-    p2 = make_branch(n, name="甘肃省红十字会")
-    x = make_branch(p2, level="county", name="城关区红十字会")
-    return SimpleNamespace(n=n, p=p, c=c, a=a, b=b, g=g, p2=p2, x=x)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from portal.accounts.devices import describe_device
@@ -13,6 +12,7 @@ from portal.admin.models import AuditEntry
 from portal.extensions import db
 from portal.sessions import ServerSession, hash_token
 from portal.timeutil import utcnow
+from tests.conftest import english_client
 
 WECHAT_ANDROID = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,22 +27,6 @@ SAFARI_IPHONE = (
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 EDGE_WINDOWS = CHROME_WINDOWS + " Edg/124.0.0.0"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_each_request(app):
-    # The test keeps one app context open, so Flask-Babel's per-request locale cache in
-    # `g` would outlive a request; drop it like conftest drops the cached user.
-    @app.before_request
-    def _forget_cached_locale():
-        g.pop("_flask_babel", None)
-
-
-def english_client(app):
-    """A browser asking for English, so the messages checked below are the msgids."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture
