@@ -53,6 +53,9 @@ class DbSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate_requested = False
         self.end_requested = False
+        # The logged-in user read with the session row; holding it keeps it in
+        # db.session's (weak) identity map until Flask-Login asks for it.
+        self.user = None
 
     @property
     def new(self) -> bool:
@@ -92,8 +95,12 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return DbSession()
+        from portal.accounts.models import User
+
         # Read through the request's own db.session: one connection for the whole
-        # request instead of a second check-out (and its ping) just for this row.
+        # request instead of a second check-out (and its ping) just for this row. The
+        # user comes in the same round trip and waits in the identity map, so
+        # Flask-Login's user_loader (db.session.get) needs no query of its own.
         row = db.session.execute(
             select(
                 ServerSession.id,
@@ -102,7 +109,10 @@ class DatabaseSessionInterface(SessionInterface):
                 ServerSession.created_at,
                 ServerSession.last_seen_at,
                 ServerSession.revoked_at,
-            ).where(ServerSession.token_hash == hash_token(token))
+                User,
+            )
+            .outerjoin(User, User.id == ServerSession.user_id)
+            .where(ServerSession.token_hash == hash_token(token))
         ).first()
         if row is None or not is_live(app, row, utcnow()):
             return DbSession()
@@ -110,7 +120,9 @@ class DatabaseSessionInterface(SessionInterface):
             data = json.loads(row.data)
         except ValueError:
             data = {}
-        return DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
+        web_session = DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
+        web_session.user = row.User
+        return web_session
 
     def save_session(self, app: Flask, session: DbSession, response: Response) -> None:
         name = self.get_cookie_name(app)

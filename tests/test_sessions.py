@@ -151,3 +151,25 @@ def test_cannot_end_what_is_not_an_other_live_session_of_mine(app, make_user, lo
 def test_sessions_page_needs_login(client):
     r = client.get("/account/sessions")
     assert r.status_code == 302 and "/account/login" in r.headers["Location"]
+
+
+def test_the_user_arrives_with_the_session_row(app, make_user, login):
+    """One round trip reads the session and its user: no separate users query."""
+    from sqlalchemy import event
+
+    user = make_user()
+    client = english_client(app)
+    login(client, user)
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client.get("/account/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    with_session = [s for s in statements if "FROM server_sessions" in s]
+    assert len(with_session) == 1 and "JOIN users" in with_session[0]
+    assert not [s for s in statements if "FROM users" in s and "server_sessions" not in s]
