@@ -212,15 +212,7 @@ def reset_password(phone: str, code: str, new_password: str) -> User:
     user = find_user_by_phone(phone)
     if user is None:
         raise smscodes.CodeExpired()
-    _set_password(user, new_password)
-    ended = revoke_user_sessions(user.id)
-    audit.record(
-        "password_reset",
-        actor=user,
-        object_kind="user",
-        object_id=user.id,
-        changes={"sessions_ended": ended},
-    )
+    _replace_password(user, new_password, "password_reset")
     return user
 
 
@@ -239,10 +231,18 @@ def change_password(
     check_new_password(new_password, user.phone)
     if current_password == new_password:
         raise PasswordRejected([_l("The new password must be different from the current one.")])
+    return _replace_password(user, new_password, "password_changed", keep_session_id)
+
+
+def _replace_password(
+    user: User, new_password: str, action: str, keep_session_id: int | None = None
+) -> int:
+    """Store the new hash, end the user's other sessions (all of them unless one is
+    kept) and audit `action`; returns how many sessions were ended."""
     _set_password(user, new_password)
     ended = revoke_user_sessions(user.id, keep_row_id=keep_session_id)
     audit.record(
-        "password_changed",
+        action,
         actor=user,
         object_kind="user",
         object_id=user.id,

@@ -78,6 +78,22 @@ def _show_errors(form, exc) -> None:
     (field.errors if field is not None else form.form_errors).append(str(exc.message))
 
 
+def _saved(form, change):
+    """Run a branch service call and commit. Returns its result, or None after putting
+    a broken rule (or a code another branch already uses) beside the form's fields."""
+    try:
+        result = change()
+        db.session.commit()
+        return result
+    except services.BranchError as exc:
+        db.session.rollback()
+        _show_errors(form, exc)
+    except IntegrityError:
+        db.session.rollback()
+        form.code.errors.append(_("Another branch already uses this code."))
+    return None
+
+
 def _managed_branch(branch_id: int) -> Branch:
     """In scope (else 404) and the user manages the tree (else 403)."""
     branch = get_branch_in_scope_or_404(branch_id, current_user)
@@ -150,8 +166,9 @@ def create(branch_id: int):
     form = NewBranchForm()
     form.set_levels(parent.level)
     if form.validate_on_submit():
-        try:
-            branch = services.create_branch(
+        branch = _saved(
+            form,
+            lambda: services.create_branch(
                 parent=parent,
                 level=form.level.data,
                 name_zh=form.name_zh.data,
@@ -161,15 +178,9 @@ def create(branch_id: int):
                 address=form.address.data,
                 contact_phone=form.contact_phone.data,
                 actor=current_user,
-            )
-            db.session.commit()
-        except services.BranchError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors.append(_("Another branch already uses this code."))
-        else:
+            ),
+        )
+        if branch is not None:
             flash(_("The branch %(name)s has been added.", name=branch.name_zh), "success")
             return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, parent=parent, branch=None)
@@ -183,16 +194,8 @@ def edit(branch_id: int):
     form.fixed_level = branch.level
     if form.validate_on_submit():
         values = {key: getattr(form, key).data for key in services.EDITABLE}
-        try:
-            changes = services.update_branch(branch, actor=current_user, **values)
-            db.session.commit()
-        except services.BranchError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors.append(_("Another branch already uses this code."))
-        else:
+        changes = _saved(form, lambda: services.update_branch(branch, actor=current_user, **values))
+        if changes is not None:
             flash(_("Saved.") if changes else _("Nothing was changed."), "success")
             return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, parent=branch.parent, branch=branch)
