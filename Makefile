@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export FLASK_APP := wsgi
+# The app defaults to production (safe if forgotten); these commands are development.
+export PORTAL_CONFIG ?= development
 # Two workers by default (the CI machines have two cores); PYTEST_ARGS= runs serially.
 PYTEST_ARGS ?= -n auto
 

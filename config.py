@@ -1,5 +1,6 @@
 """Settings, read from the environment. One class per way of running the portal."""
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,14 @@ DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="  # base64 of 32 b
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _is_aes256_key(value: str) -> bool:
+    """A malformed key would only fail at the first profile save; refuse it at start."""
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False
 
 
 class Config:
@@ -61,6 +70,9 @@ class Config:
 
     HSTS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # How many reverse proxies (the TLS terminator) stand in front and set
+    # X-Forwarded-For / X-Forwarded-Proto. 0: requests come straight from clients.
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
 
 class DevelopmentConfig(Config):
@@ -88,10 +100,12 @@ class ProductionConfig(Config):
     def check(cls) -> None:
         """Refuse to run production with a published or missing secret."""
         problems = []
-        if not os.environ.get("SECRET_KEY") or cls.SECRET_KEY == DEV_SECRET_KEY:
-            problems.append("SECRET_KEY")
-        if not os.environ.get("FIELD_ENCRYPTION_KEY") or cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY:
-            problems.append("FIELD_ENCRYPTION_KEY")
+        secret = os.environ.get("SECRET_KEY") or ""
+        if cls.SECRET_KEY == DEV_SECRET_KEY or len(secret) < 32:
+            problems.append("SECRET_KEY (at least 32 random characters)")
+        field_key = os.environ.get("FIELD_ENCRYPTION_KEY") or ""
+        if cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY or not _is_aes256_key(field_key):
+            problems.append("FIELD_ENCRYPTION_KEY (base64 of 32 random bytes)")
         if problems:
             raise RuntimeError(
                 "Production needs its own secrets; set: " + ", ".join(problems)

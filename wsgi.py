@@ -1,4 +1,5 @@
-"""WSGI entry point: `gunicorn wsgi:app` (PORTAL_CONFIG=production)."""
+"""WSGI entry point: `gunicorn wsgi:app`. Production settings unless PORTAL_CONFIG says
+otherwise (`make run` sets development)."""
 
 from portal import create_app
 

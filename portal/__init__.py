@@ -4,13 +4,16 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    config_name = config_name or os.environ.get("PORTAL_CONFIG", "development")
+    # Production unless told otherwise: a forgotten variable must never serve the
+    # published development secrets or the dev outbox. `make run` sets development.
+    config_name = config_name or os.environ.get("PORTAL_CONFIG", "production")
     config_class = CONFIGS[config_name]
     app.config.from_object(config_class)
     if overrides:
@@ -20,6 +23,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)  # the log SMS backend prints codes here
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind the TLS proxy: take the client address and scheme from the proxies we
+        # trust, or every visitor shares the proxy's IP (and its rate-limit budget).
+        n = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     _init_extensions(app)
     _register_blueprints(app)

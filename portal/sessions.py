@@ -7,17 +7,21 @@ password revokes rows, which is what makes a replayed cookie worthless.
 
 import hashlib
 import json
+import logging
 import secrets
 from datetime import datetime
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60  # write last_seen_at at most this often
 
@@ -56,6 +60,9 @@ class DbSession(CallbackDict, SessionMixin):
         # The logged-in user read with the session row; holding it keeps it in
         # db.session's (weak) identity map until Flask-Login asks for it.
         self.user = None
+        # Set when the session table could not be read (database down): nothing is
+        # saved or deleted, so the person's session is still there when it comes back.
+        self.storage_down = False
 
     @property
     def new(self) -> bool:
@@ -101,19 +108,28 @@ class DatabaseSessionInterface(SessionInterface):
         # request instead of a second check-out (and its ping) just for this row. The
         # user comes in the same round trip and waits in the identity map, so
         # Flask-Login's user_loader (db.session.get) needs no query of its own.
-        row = db.session.execute(
-            select(
-                ServerSession.id,
-                ServerSession.data,
-                ServerSession.is_staff,
-                ServerSession.created_at,
-                ServerSession.last_seen_at,
-                ServerSession.revoked_at,
-                User,
-            )
-            .outerjoin(User, User.id == ServerSession.user_id)
-            .where(ServerSession.token_hash == hash_token(token))
-        ).first()
+        try:
+            row = db.session.execute(
+                select(
+                    ServerSession.id,
+                    ServerSession.data,
+                    ServerSession.is_staff,
+                    ServerSession.created_at,
+                    ServerSession.last_seen_at,
+                    ServerSession.revoked_at,
+                    User,
+                )
+                .outerjoin(User, User.id == ServerSession.user_id)
+                .where(ServerSession.token_hash == hash_token(token))
+            ).first()
+        except SQLAlchemyError:
+            # The database is down: serve the request as a visitor (healthz answers 503,
+            # other pages their own error) instead of failing before any handler runs.
+            log.warning("session store unreachable", exc_info=True)
+            db.session.rollback()
+            down = DbSession(token=token)
+            down.storage_down = True
+            return down
         if row is None or not is_live(app, row, utcnow()):
             return DbSession()
         try:
@@ -125,6 +141,14 @@ class DatabaseSessionInterface(SessionInterface):
         return web_session
 
     def save_session(self, app: Flask, session: DbSession, response: Response) -> None:
+        if session.storage_down:
+            return
+        try:
+            self._save(app, session, response)
+        except SQLAlchemyError:
+            log.warning("could not save the session", exc_info=True)
+
+    def _save(self, app: Flask, session: DbSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

@@ -120,6 +120,19 @@ def test_same_number_under_another_document_type_is_a_different_document(make_us
     assert count(RealNameProfile) == 2
 
 
+@pytest.mark.parametrize(
+    "number, message",
+    [(NUMBER, "resident ID number"), (NUMBER.lower(), "resident ID number"),
+     ("H12345678", "travel permit"), ("M1234567890", "travel permit")],
+)
+def test_a_resident_id_or_permit_typed_as_a_passport_is_refused(make_user, number, message):
+    """Otherwise the per-type look-up would let a second account hold the same document."""
+    save(make_user())
+    errors = refused(make_user(), doc_type="passport", doc_number=number, birth_date="1988-06-22")
+    assert message in errors["doc_number"]
+    assert count(RealNameProfile) == 1
+
+
 def test_lost_race_on_the_unique_index_gives_the_same_error(make_user, monkeypatch):
     save(make_user())
     # Both requests passed the look-up before either committed: only the index can tell.

@@ -175,6 +175,16 @@ def normalise_document(doc_type: str, value: str | None) -> str:
             raise IdentityError(
                 _l("A passport number has 5 to 20 letters and digits, as printed in your passport.")
             )
+        # The look-up index is per document type, so a resident ID or a permit typed in
+        # as a "passport" would slip past "one document, one account".
+        if _RESIDENT_ID_RE.fullmatch(number) and number[17] == ric.calc_check_digit(number):
+            raise IdentityError(
+                _l("This is a resident ID number. Please choose \"Resident ID card\" above.")
+            )
+        if _HK_MACAO_RE.fullmatch(number):
+            raise IdentityError(
+                _l("This is a travel permit number. Please choose the permit above.")
+            )
     else:
         raise IdentityError(_l("Please choose a document type."))
     return number
