@@ -228,6 +228,16 @@ WECHAT_UA = (
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
+def no_sideways_scroll(page) -> bool:
+    """Nothing sticks out past the viewport. Compared with the root's clientWidth, not
+    window.innerWidth: in mobile emulation (is_mobile=True, like a real phone) Chromium
+    widens the layout viewport to fit overflowing content, so innerWidth grows along
+    with scrollWidth and `scrollWidth <= innerWidth` can never fail there."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
 @pytest.fixture
 def live_server(app):
     from werkzeug.serving import make_server

@@ -17,7 +17,7 @@ from portal.branches.attachments import KIND, BranchAttachmentRequest
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.timeutil import utcnow
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, no_sideways_scroll
 
 _SEQ = iter(range(1_000_000))
 
@@ -466,5 +466,5 @@ class TestOnAPhone:
         other.wait_for_url("**/branches/mine")
         assert other.get_by_text("请先到岐山县红十字会办理转出手续。").is_visible()
         # Nothing sticks out sideways on a narrow phone.
-        assert other.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert no_sideways_scroll(other)
         context.close()

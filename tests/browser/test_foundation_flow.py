@@ -11,6 +11,7 @@ from stdnum.cn import ric
 
 from portal.accounts.models import User
 from portal.extensions import db
+from tests.conftest import no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +33,6 @@ def t(app):
             return gettext(message)
 
     return translate
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def read_code_from_outbox(page, t) -> str:
