@@ -1,4 +1,6 @@
-"""What every template can use: locale, care mode, time and money formatting."""
+"""What every template can use: locale, care mode, time and money formatting, and the
+named permission questions (can_review, can_audit, can_grant, can_manage_tree,
+can_see_staff) about the logged-in user."""
 
 from datetime import date, datetime
 
@@ -38,6 +40,35 @@ def _current_user_is_staff() -> bool:
     return current_user.is_authenticated and is_staff(current_user)
 
 
+def _permission_helpers() -> dict:
+    """scope.py's named permission questions (and roles.py's "may grant a role here"),
+    bound to the logged-in user, so a template asks `can_review(item)` instead of a view
+    passing ready-made booleans, and a link and the check behind it cannot drift apart.
+    Each reads the per-request grants memo (scope.active_grants): asking once per row
+    costs no query. Anonymous users and citizens get False everywhere."""
+    from flask_login import current_user
+
+    from portal.branches import roles, scope
+
+    def can_grant(branch, role: str | None = None) -> bool:
+        # Without a role: may they grant any role at all here (show the grant form)?
+        if branch is None:
+            return False
+        if role is not None:
+            return roles.can_grant(current_user, branch, role)
+        return bool(roles.grantable_roles(current_user, branch))
+
+    return {
+        "can_review": lambda obj_or_branch=scope.ANYWHERE: scope.can_review(
+            current_user, obj_or_branch
+        ),
+        "can_audit": lambda branch=scope.ANYWHERE: scope.can_audit(current_user, branch),
+        "can_grant": can_grant,
+        "can_manage_tree": lambda: scope.can_manage_tree(current_user),
+        "can_see_staff": lambda branch: scope.can_see_staff(current_user, branch),
+    }
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan)
 
@@ -50,4 +81,5 @@ def init_templating(app: Flask) -> None:
             "in_wechat": is_wechat(),
             "show_dev_outbox": current_app.config.get("SHOW_DEV_OUTBOX", False),
             "current_user_is_staff": _current_user_is_staff(),
+            **_permission_helpers(),
         }

@@ -15,7 +15,7 @@ from sqlalchemy import Select, or_, select
 from portal.accounts.models import RealNameProfile, User
 from portal.admin.models import AuditEntry
 from portal.branches.models import Branch
-from portal.branches.scope import AUDIT_ROLES, is_national_admin, scoped_branch_ids
+from portal.branches.scope import AUDIT_ROLES, is_national_admin, path_under, scoped_branch_ids
 from portal.extensions import db
 from portal.timeutil import SHANGHAI
 
@@ -205,7 +205,7 @@ def search_statement(user, search: AuditSearch) -> Select:
         chosen = db.session.get(Branch, search.branch_id)
         if chosen is None:
             return stmt.where(False)
-        stmt = stmt.where(Branch.path.startswith(chosen.path, autoescape=True))
+        stmt = stmt.where(path_under(chosen.path))
     if search.date_from:
         stmt = stmt.where(AuditEntry.at >= local_day_start_utc(search.date_from))
     if search.date_to:

@@ -19,24 +19,11 @@ from portal.admin.exports import export_response
 from portal.admin.forms import AuditSearchForm, normalise_search_phone
 from portal.admin.permissions import staff_required
 from portal.branches.models import Branch
-from portal.branches.scope import AUDIT_ROLES, active_grants, in_scope
+from portal.branches.scope import AUDIT_ROLES, in_scope, top_grants
 from portal.extensions import db
 from portal.timeutil import to_local, today_local
 
 EXPORT_FORMATS = ("csv", "xlsx")
-
-
-def _top_grants(user, roles):
-    """The user's grants for `roles` whose branch isn't below another one of them."""
-    grants = sorted(
-        (g for g in active_grants(user) if g.role in roles),
-        key=lambda g: (g.path.count("/"), g.role != "admin", g.path),
-    )
-    top = []
-    for g in grants:
-        if not any(g.path.startswith(t.path) for t in top):
-            top.append(g)
-    return top
 
 
 def _branch_choices(user, selected_id: int | None) -> list[tuple]:
@@ -44,7 +31,7 @@ def _branch_choices(user, selected_id: int | None) -> list[tuple]:
     picked elsewhere (a ?branch= link) when it is in scope. Kept short on purpose: a
     province has thousands of branches."""
     locale = str(get_locale())
-    root_ids = [g.branch_id for g in _top_grants(user, AUDIT_ROLES)]
+    root_ids = [g.branch_id for g in top_grants(user, AUDIT_ROLES)]
     roots = db.session.scalars(select(Branch).where(Branch.id.in_(root_ids))).all()
     children = db.session.scalars(
         select(Branch)
@@ -108,7 +95,8 @@ def _export(search: AuditSearch, fmt: str, query_args: dict):
             "warning",
         )
         return redirect(url_for("admin.audit_log", **query_args))
-    grant = _top_grants(current_user, AUDIT_ROLES)[0]
+    # The highest audit grant (admin before auditor) speaks for the download.
+    grant = top_grants(current_user, AUDIT_ROLES)[0]
     audit.record(
         "audit_exported",
         actor=current_user,

@@ -25,6 +25,7 @@ from sqlalchemy import Integer, Select, case, func, literal_column, select
 from portal.accounts.models import User
 from portal.admin.audit_query import local_day_start_utc
 from portal.branches.models import Branch
+from portal.branches.scope import path_under
 from portal.extensions import db
 
 NOT_LIVE_NOTE = _l("Recorded once the feature is live.")
@@ -124,7 +125,7 @@ def rollup(
     )
     deepest_first = sorted(buckets, key=lambda b: len(b.path), reverse=True)
     # Paths hold only digits and "/", so the prefixes need no LIKE escaping.
-    bucket_of = case(*[(Branch.path.startswith(b.path), b.id) for b in deepest_first])
+    bucket_of = case(*[(path_under(b.path), b.id) for b in deepest_first])
     placed = (
         select(bucket_of.label("bucket"), per_branch.c.this, per_branch.c.last)
         .select_from(per_branch)

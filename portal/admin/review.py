@@ -17,7 +17,8 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.admin import audit, tallies
 from portal.admin.workbench import kind_for
-from portal.branches.scope import REVIEW_ROLES, active_grants
+from portal.branches.scope import REVIEW_ROLES
+from portal.branches.scope import acting_role as scope_acting_role
 from portal.extensions import db
 from portal.timeutil import utcnow
 
@@ -119,18 +120,9 @@ class ReviewMixin:
 
 def acting_role(actor, branch) -> str | None:
     """The reviewing role through which `actor` reaches `branch` (admin before officer),
-    or None when the branch is outside their review scope."""
-    if branch is None:
-        return None
-    roles = {
-        g.role
-        for g in active_grants(actor)
-        if g.role in REVIEW_ROLES and branch.path.startswith(g.path)
-    }
-    for role in ("admin", "officer"):
-        if role in roles:
-            return role
-    return None
+    or None when the branch is outside their review scope. Kept under this name for
+    callers of review; the rule itself is scope.acting_role's."""
+    return scope_acting_role(actor, branch, REVIEW_ROLES)
 
 
 def _compare_and_set(obj, **values) -> bool:

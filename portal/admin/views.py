@@ -1,6 +1,6 @@
 """The staff dashboard: pending work and plan indicators for the staff member's scope."""
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,32 +12,21 @@ from portal.admin.workbench import kinds, pending_counts_by_kind
 from portal.branches.models import Branch
 from portal.branches.scope import (
     ALL_ROLES,
-    AUDIT_ROLES,
-    REVIEW_ROLES,
     active_grants,
+    can_review,
+    get_branch_in_scope_or_404,
     in_scope,
     scoped_branch_ids,
+    subtree_ids,
+    top_grants,
 )
 from portal.extensions import db
 from portal.timeutil import today_local
 
 
-def _top_grants(grants) -> list:
-    """The grants whose branch is not below another granted branch."""
-    top: list = []
-    for g in sorted(grants, key=lambda g: (g.path.count("/"), g.path)):
-        if not any(g.path.startswith(t.path) for t in top):
-            top.append(g)
-    return top
-
-
 def _cache_seconds() -> float:
     """INDICATOR_CACHE_SECONDS; 5 minutes by default, off in tests unless set."""
     return current_app.config.get("INDICATOR_CACHE_SECONDS", 0 if current_app.testing else 300)
-
-
-def _subtree_ids(branch: Branch):
-    return select(Branch.id).where(Branch.path.startswith(branch.path, autoescape=True))
 
 
 @bp.route("/", methods=["GET"])
@@ -48,14 +37,12 @@ def dashboard():
     focus_id = request.args.get("branch", type=int)
     focus = None
     if focus_id is not None:
-        focus = db.session.get(Branch, focus_id)
-        if focus is None or not in_scope(user, focus, ALL_ROLES):
-            abort(404)
+        focus = get_branch_in_scope_or_404(focus_id, user, ALL_ROLES)
         roots = [focus]
         scope_key: tuple = ("branch", focus.path)
-        scope_ids = _subtree_ids(focus)
+        scope_ids = subtree_ids(focus)
     else:
-        top = _top_grants(grants)
+        top = top_grants(user)
         root_ids = [g.branch_id for g in top]
         scope_key = ("scope", *sorted(g.path for g in top))
         roots = db.session.scalars(
@@ -75,10 +62,10 @@ def dashboard():
 
     chosen = chosen_indicator(request.args.get("indicator"))
 
-    roles = {g.role for g in grants}
-    reviewer = bool(roles & REVIEW_ROLES)
     pending = []
-    if reviewer:
+    # The template asks can_review() / can_audit() itself for the links; this only
+    # spares non-reviewers the tally query.
+    if can_review(user):
         counts = pending_counts_by_kind(user, within=focus)
         pending = [(k, counts.get(k.key, 0)) for k in kinds()]
 
@@ -102,8 +89,6 @@ def dashboard():
         parent_in_scope=parent if parent is not None and in_scope(user, parent) else None,
         pending=pending,
         pending_total=sum(n for _k, n in pending),
-        reviewer=reviewer,
-        auditor=bool(roles & AUDIT_ROLES),
         my_roles=my_roles,
         year=today_local().year,
         cache_minutes=round(cache_for / 60),

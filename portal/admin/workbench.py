@@ -18,9 +18,9 @@ from portal.branches.scope import (
     REVIEW_ROLES,
     active_grants,
     can_review,
-    path_under,
     scope_paths,
     scoped_branch_ids,
+    subtree_ids,
 )
 from portal.extensions import db
 
@@ -38,6 +38,7 @@ class ReviewKind:
     facts(obj) -> [(label, value)] for the item page. on_approved(obj, actor) runs
     inside the deciding transaction. load_options: loader options so a page of
     items loads its related rows in a few queries, not one per item.
+    personal_fields: which real-name fields the item page shows, for the audit log.
     """
 
     key: str
@@ -47,6 +48,9 @@ class ReviewKind:
     on_approved: Callable[[object, object], None] | None = None
     facts: Callable[[object], Sequence[tuple[str, str]]] | None = None
     load_options: tuple = field(default_factory=tuple)
+    # The applicant's real-name profile fields the item page shows (names only): each
+    # opening of the page is written to the audit log as a view of personal data.
+    personal_fields: tuple[str, ...] = ()
 
 
 _KINDS: dict[str, ReviewKind] = {}
@@ -104,11 +108,6 @@ def pending_counts_by_kind(user, within: Branch | None = None) -> dict[str, int]
     (auditors, citizens) get all zeros. Read from the rolled-up tallies: a few rows,
     however many branches and applications the scope holds."""
     return tallies.counts(review_roots(user, within), [k.key for k in kinds()])
-
-
-def subtree_ids(branch: Branch) -> Select:
-    """A sub-select of the ids of `branch` and every branch below it."""
-    return select(Branch.id).where(path_under(branch.path))
 
 
 @dataclass

@@ -1,9 +1,13 @@
 """The one place that turns a staff member into the branches they may act on.
 
 A role held at a branch reaches that branch's whole subtree (materialized path
-prefix). Every staff query filters through `scoped_branch_ids()` / `scope_clause()`
-(SQL) or `in_scope()` / `covers()` (one loaded object); an object outside the scope
-must answer 404, which `get_in_scope_or_404()` / `get_branch_in_scope_or_404()` do.
+prefix). Every staff query filters through `scoped_branch_ids()` / `scope_clause()` /
+`subtree_ids()` / `path_under()` (SQL) or `in_scope()` / `covers()` (one loaded object);
+an object outside the scope must answer 404, which `get_in_scope_or_404()` /
+`get_branch_in_scope_or_404()` do. The named permission questions views and templates
+ask (`can_review`, `can_audit`, `can_see_staff`, `can_manage_tree`) live here too, so a
+page and the check behind it can never disagree. Nothing else in `portal/` should
+compare paths in SQL (tests/test_scope.py greps for it).
 """
 
 from dataclasses import dataclass
@@ -17,6 +21,11 @@ from portal.extensions import db
 REVIEW_ROLES = frozenset({"admin", "officer"})
 AUDIT_ROLES = frozenset({"admin", "auditor"})
 ALL_ROLES = frozenset({"admin", "officer", "auditor"})
+# Who may see (and export) the staff of a branch: admins manage them, auditors check them.
+STAFF_LIST_ROLES = frozenset({"admin", "auditor"})
+# When one user holds several roles that reach a branch, the strongest one speaks for them
+# (the audit log's actor_role, the grant a scope is shown under).
+ROLE_ORDER = ("admin", "officer", "auditor")
 MAX_ID = 2**31 - 1
 
 
@@ -89,6 +98,21 @@ def scope_paths(user, roles: frozenset[str] = ALL_ROLES) -> list[str]:
     return _paths(user, roles)
 
 
+def top_grants(user, roles: frozenset[str] = ALL_ROLES) -> list[Grant]:
+    """The user's grants for `roles` whose branch is not below another of them, highest
+    first and, at one branch, the strongest role first (ROLE_ORDER): the roots a
+    dashboard or an audit-branch list starts from. At most one grant per root path."""
+    grants = sorted(
+        (g for g in active_grants(user) if g.role in roles),
+        key=lambda g: (g.path.count("/"), ROLE_ORDER.index(g.role), g.path),
+    )
+    top: list[Grant] = []
+    for grant in grants:
+        if not any(grant.path.startswith(t.path) for t in top):
+            top.append(grant)
+    return top
+
+
 def covers(paths: list[str], branch: Branch | None) -> bool:
     """Whether `branch` lies under one of `paths` (from `scope_paths()`); no query."""
     return branch is not None and any(branch.path.startswith(p) for p in paths)
@@ -103,6 +127,12 @@ def path_under(prefix: str, column=Branch.path) -> ColumnElement[bool]:
     if db.session.get_bind().dialect.name == "sqlite":
         return and_(column >= prefix, column < prefix[:-1] + "0")
     return column.startswith(prefix, autoescape=True)
+
+
+def subtree_ids(branch: Branch) -> Select:
+    """A sub-select of the ids of `branch` and every branch below it (index-served on
+    both backends through path_under). Callers check `branch` is in scope first."""
+    return select(Branch.id).where(path_under(branch.path))
 
 
 def scope_clause(
@@ -128,13 +158,15 @@ def in_scope(user, branch: Branch | None, roles: frozenset[str] = ALL_ROLES) -> 
     return any(branch.path.startswith(p) for p in _paths(user, roles))
 
 
-def acting_role(user, branch: Branch, roles: frozenset[str] = ALL_ROLES) -> str | None:
+def acting_role(user, branch: Branch | None, roles: frozenset[str] = ALL_ROLES) -> str | None:
     """The role through which the user reaches `branch` (admin first, then officer,
-    then auditor), for the audit log's actor_role; None when out of scope."""
+    then auditor), for the audit log's actor_role; None when out of scope (or no branch)."""
+    if branch is None:
+        return None
     held = {
         g.role for g in active_grants(user) if g.role in roles and branch.path.startswith(g.path)
     }
-    return next((r for r in ("admin", "officer", "auditor") if r in held), None)
+    return next((r for r in ROLE_ORDER if r in held), None)
 
 
 def is_national_admin(user) -> bool:
@@ -166,9 +198,41 @@ def get_branch_in_scope_or_404(branch_id, user, roles: frozenset[str] = ALL_ROLE
     return branch
 
 
-def can_review(user, obj) -> bool:
-    return in_scope(user, getattr(obj, "branch", None), REVIEW_ROLES)
+# Named permission questions. Each reads only the memoised grants (active_grants), so a
+# template may ask them once per row without a query. Called without a target they ask
+# "anywhere in my scope?" (does the Inbox / Audit log link make sense for me at all).
+ANYWHERE = object()
 
 
-def can_audit(user, branch: Branch) -> bool:
+def _holds(user, roles: frozenset[str]) -> bool:
+    return any(g.role in roles for g in active_grants(user))
+
+
+def can_review(user, obj_or_branch=ANYWHERE) -> bool:
+    """Whether the user may decide on an application (through its deciding `branch`) or
+    on applications at a branch; without a target, whether they review anywhere."""
+    if obj_or_branch is ANYWHERE:
+        return _holds(user, REVIEW_ROLES)
+    branch = (
+        obj_or_branch
+        if isinstance(obj_or_branch, Branch)
+        else getattr(obj_or_branch, "branch", None)
+    )
+    return in_scope(user, branch, REVIEW_ROLES)
+
+
+def can_audit(user, branch=ANYWHERE) -> bool:
+    """Whether the user may read the audit log of `branch` (or, without one, at all)."""
+    if branch is ANYWHERE:
+        return _holds(user, AUDIT_ROLES)
     return in_scope(user, branch, AUDIT_ROLES)
+
+
+def can_see_staff(user, branch: Branch | None) -> bool:
+    """Whether the user may list (and export) the staff holding roles below `branch`."""
+    return in_scope(user, branch, STAFF_LIST_ROLES)
+
+
+def can_manage_tree(user) -> bool:
+    """Whether the user may add, edit, move, close and reopen branches."""
+    return is_national_admin(user)

@@ -27,12 +27,13 @@ from portal.branches.forms import (
 )
 from portal.branches.models import LEVELS, Branch, StaffRole
 from portal.branches.scope import (
+    STAFF_LIST_ROLES,
     acting_role,
+    can_manage_tree,
     covers,
     get_branch_in_scope_or_404,
     get_in_scope_or_404,
     in_scope,
-    is_national_admin,
     path_under,
     scope_clause,
     scope_paths,
@@ -42,8 +43,6 @@ from portal.extensions import db
 from portal.templating import localtime
 
 ADMIN = frozenset({"admin"})
-# Who may see (and export) the staff of a branch: admins manage them, auditors check them.
-STAFF_LIST_ROLES = frozenset({"admin", "auditor"})
 PER_PAGE = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -97,7 +96,7 @@ def _saved(form, change):
 def _managed_branch(branch_id: int) -> Branch:
     """In scope (else 404) and the user manages the tree (else 403)."""
     branch = get_branch_in_scope_or_404(branch_id, current_user)
-    if not is_national_admin(current_user):
+    if not can_manage_tree(current_user):  # the same question detail.html asks for its links
         abort(403)
     return branch
 
@@ -149,8 +148,8 @@ def detail(branch_id: int):
         trail=[(b, covers(paths, b)) for b in services.ancestors(branch)],
         child_count=services.child_counts([branch.id]).get(branch.id, 0),
         subtree_size=services.subtree_size(branch),
-        can_manage=is_national_admin(current_user),
-        can_see_staff=in_scope(current_user, branch, STAFF_LIST_ROLES),
+        # Which action links show is the template's to ask (can_manage_tree(),
+        # can_see_staff(branch), can_audit(branch)): see portal/templating.py.
         confirm=ConfirmForm(),
         locale=str(get_locale()),
     )
