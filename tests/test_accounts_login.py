@@ -85,6 +85,7 @@ def test_wrong_password_or_unknown_phone_get_the_same_answer(client, make_user, 
     assert entry.actor_id == (user.id if user else None)
     assert entry.changes == {"method": "password"}
     assert "not the right password" not in str(entry.changes)
+    assert entry.branch_id is None and entry.actor_role is None  # not staff: no branch
 
 
 def test_invalid_phone_shows_a_field_error(client):
@@ -229,3 +230,25 @@ def test_logout_needs_post(client, make_user, login):
     login(client, make_user())
     assert client.get("/account/logout").status_code == 405
     assert logged_in(client)
+
+
+def test_staff_logins_are_logged_at_their_branch_with_their_role(
+    client, make_user, make_branch, grant_role
+):
+    """Password login, a wrong SMS code and logout of a county officer: each entry names
+    the county and the role, so the auditors above the county can read it."""
+    national = make_branch()
+    county = make_branch(make_branch(make_branch(national, "province"), "city"), "county")
+    officer = grant_role(make_user(phone=PHONE), county, "officer")
+    login_pw(client)
+    client.post("/account/logout")
+    client.post("/account/login/code", data={"phone": PHONE})
+    code = _code_for(PHONE)
+    client.post("/account/login/code/verify", data={"code": f"{(int(code) + 1) % 10**6:06d}"})
+    for action in ("login", "logout", "login_failed"):
+        [entry] = audit(action)
+        assert (entry.actor_id, entry.actor_role, entry.branch_id) == (
+            officer.id,
+            "officer",
+            county.id,
+        ), action

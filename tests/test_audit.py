@@ -12,6 +12,7 @@ from portal.admin import audit
 from portal.admin.audit_query import ACTION_LABELS, AuditSearch, search_page
 from portal.admin.models import AuditEntry
 from portal.extensions import db
+from tests.test_migrations import empty_db_url  # noqa: F401  (a fresh database, migrated)
 
 EN = {"Accept-Language": "en"}
 
@@ -394,7 +395,9 @@ def test_real_decisions_and_role_changes_are_logged_in_scope(app, client, login,
     assert f"branch_attachment #{request.id}" not in html
 
 
-def test_real_login_is_logged_for_national_admins_only(app, client, login, world):
+def test_citizen_login_is_logged_without_a_branch_for_national_admins_only(
+    app, client, login, world
+):
     from portal.accounts.auth import start_login
 
     with app.test_request_context("/account/login", environ_base={"REMOTE_ADDR": "198.51.100.7"}):
@@ -402,6 +405,7 @@ def test_real_login_is_logged_for_national_admins_only(app, client, login, world
     db.session.commit()
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login"))
     assert entry.actor_id == world.citizen.id and entry.branch_id is None
+    assert entry.actor_role is None
 
     login(client, world.national_admin)
     html = client.get("/admin/audit", query_string={"action": "login"}, headers=EN)
@@ -411,3 +415,255 @@ def test_real_login_is_logged_for_national_admins_only(app, client, login, world
     login(client, world.city_admin)
     html = client.get("/admin/audit", query_string={"action": "login"}, headers=EN)
     assert "No entries match this search." in html.get_data(as_text=True)
+
+
+def test_staff_login_and_failed_login_reach_the_auditors_above_them(
+    app, client, login, world, make_user, grant_role
+):
+    """A county officer's real logins (the login form) land at their county, with their
+    role: the city's auditor sees them, the sibling county's auditor does not."""
+    from tests.conftest import DEFAULT_PASSWORD
+
+    officer = world.county_officer
+    form = app.test_client()
+    form.post("/account/login", data={"phone": officer.phone, "password": "wrong password!"})
+    form.post("/account/login", data={"phone": officer.phone, "password": DEFAULT_PASSWORD})
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action.in_(["login", "login_failed"]))
+    ).all()
+    assert sorted(e.action for e in entries) == ["login", "login_failed"]
+    for e in entries:
+        assert (e.actor_id, e.actor_role, e.branch_id) == (officer.id, "officer", world.county.id)
+
+    city_auditor = grant_role(make_user(), world.city, "auditor")
+    login(client, city_auditor)
+    for action, label in (("login", "Logged in"), ("login_failed", "Failed login")):
+        page = client.get("/admin/audit", query_string={"action": action}, headers=EN)
+        rows = page.get_data(as_text=True).split("<tbody>", 1)[1]
+        assert officer.masked_phone in rows and label in rows and "Branch officer" in rows
+
+    login(client, world.sibling_auditor)
+    for action in ("login", "login_failed"):
+        page = client.get("/admin/audit", query_string={"action": action}, headers=EN)
+        assert "No entries match this search." in page.get_data(as_text=True)
+
+
+def test_staff_in_two_subtrees_get_one_login_entry_per_top_branch(
+    app, world, make_user, grant_role
+):
+    from portal.accounts.auth import start_login
+
+    person = grant_role(make_user(), world.county, "auditor")
+    grant_role(person, world.unit, "officer")  # inside the county: not a top branch
+    grant_role(person, world.sibling, "officer")
+    grant_role(person, world.sibling, "admin")  # strongest role at that branch
+    with app.test_request_context("/account/login"):
+        start_login(person, "password")
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "login")).all()
+    assert sorted((e.branch_id, e.actor_role) for e in entries) == sorted(
+        [(world.county.id, "auditor"), (world.sibling.id, "admin")]
+    )
+
+
+# --- what may never reach the log -------------------------------------------------------
+
+
+def test_id_numbers_are_masked_in_every_text_value_at_any_depth(world):
+    entry = add_entry(
+        "review_rejected",
+        branch=world.county,
+        changes={
+            "reason": "证件号610302199001011234与资料不符",
+            "nested": {
+                "list": ["61030219900101123x", ("61030219900101123X",), 5],
+                "deeper": {"old": "610302900101123", "password": "hunter2 hunter2"},
+            },
+            "not_an_id": ["6103021990010112345", "1234567890123456", "12345678901234"],
+            "count": 610302199001011234,
+            "code": "610302",
+        },
+    )
+    db.session.expire_all()
+    changes = db.session.get(AuditEntry, entry.id).changes
+    assert changes["reason"] == "证件号6103**********1234与资料不符"
+    assert changes["nested"]["list"] == ["6103**********123x", ["6103**********123X"], 5]
+    assert changes["nested"]["deeper"] == {"old": "6103*******1123"}  # the password is dropped
+    # Longer or shorter digit runs are not ID numbers; numbers (not text) are left alone.
+    assert changes["not_an_id"] == ["6103021990010112345", "1234567890123456", "12345678901234"]
+    assert changes["count"] == 610302199001011234
+    assert changes["code"] == "610302"  # a division code is not a secret
+    assert "610302199001011234" not in str(changes["reason"]) + str(changes["nested"])
+
+
+@pytest.mark.parametrize(
+    "key", ["password", "password_hash", "sms_code", "token", "doc_number", "secret"]
+)
+def test_secret_keys_are_dropped_at_any_depth(world, key):
+    entry = add_entry(branch=world.county, changes={key: "x", "inner": {key: "x", "kept": 1}})
+    assert entry.changes == {"inner": {"kept": 1}}
+
+
+# --- views of sensitive personal data ------------------------------------------------
+
+
+def _applicant_with_profile(make_user, full_name="买买提·艾力"):
+    person = make_user()
+    db.session.add(
+        RealNameProfile(
+            user_id=person.id,
+            full_name=full_name,
+            doc_type="resident_id",
+            doc_number_enc=b"x",
+            doc_number_hmac=f"{person.id:064d}",
+            doc_number_masked="6103**********123X",
+            birth_date=date(1960, 5, 1),
+        )
+    )
+    db.session.commit()
+    return person
+
+
+def test_opening_an_item_page_logs_one_view_of_the_applicants_real_name(
+    client, login, world, make_user
+):
+    from portal.branches.attachments import KIND, BranchAttachmentRequest
+
+    applicant = _applicant_with_profile(make_user)
+    item = BranchAttachmentRequest(user_id=applicant.id, branch_id=world.county.id)
+    db.session.add(item)
+    db.session.commit()
+
+    login(client, world.county_officer)
+    page = client.get(f"/admin/inbox/{KIND}/{item.id}", headers=EN)
+    assert page.status_code == 200 and "买买提·艾力" in page.get_data(as_text=True)
+
+    [entry] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "sensitive_viewed")
+    ).all()
+    assert entry.actor_id == world.county_officer.id and entry.actor_role == "officer"
+    assert entry.branch_id == world.county.id
+    assert (entry.object_kind, entry.object_id) == ("user", str(applicant.id))
+    assert entry.changes["fields"] == ["full_name"]
+    assert "买买提" not in str(entry.changes)  # what was seen, never the value
+
+    login(client, world.county_auditor)
+    html = client.get(
+        "/admin/audit", query_string={"action": "sensitive_viewed"}, headers=EN
+    ).get_data(as_text=True)
+    rows = html.split("<tbody>", 1)[1]
+    assert "Viewed sensitive personal data" in rows and f"user #{applicant.id}" in rows
+    assert world.county_officer.masked_phone in rows
+
+    login(client, world.sibling_auditor)
+    html = client.get("/admin/audit", query_string={"action": "sensitive_viewed"}, headers=EN)
+    assert "No entries match this search." in html.get_data(as_text=True)
+
+
+def test_an_item_page_without_real_name_details_logs_no_view(client, login, world, make_user):
+    from portal.branches.attachments import KIND, BranchAttachmentRequest
+
+    item = BranchAttachmentRequest(user_id=make_user().id, branch_id=world.county.id)
+    db.session.add(item)
+    db.session.commit()
+    login(client, world.county_officer)
+    assert client.get(f"/admin/inbox/{KIND}/{item.id}").status_code == 200
+    assert (
+        db.session.scalars(select(AuditEntry).where(AuditEntry.action == "sensitive_viewed")).all()
+        == []
+    )
+
+
+def test_sensitive_viewed_records_field_names_only(world):
+    entry = audit.sensitive_viewed(
+        world.county_officer,
+        42,
+        ["full_name", "doc_number_masked", "full_name"],
+        world.county.id,
+        "officer",
+        via="branch_attachment",
+    )
+    db.session.commit()
+    assert entry.action == "sensitive_viewed" and entry.object_kind == "user"
+    assert entry.object_id == "42" and entry.actor_role == "officer"
+    assert entry.changes == {
+        "fields": ["doc_number_masked", "full_name"],
+        "via": "branch_attachment",
+    }
+
+
+# --- inbox downloads -------------------------------------------------------------------
+
+
+def test_inbox_export_records_role_and_branch_for_the_auditors_there(
+    client, login, world, make_user
+):
+    from portal.branches.attachments import BranchAttachmentRequest
+
+    db.session.add(BranchAttachmentRequest(user_id=make_user().id, branch_id=world.county.id))
+    db.session.commit()
+
+    login(client, world.county_officer)  # no branch filter: the officer's own county
+    assert client.get("/admin/inbox?format=csv").status_code == 200
+    login(client, world.city_admin)  # filtered to the county from above
+    assert client.get(f"/admin/inbox?format=csv&branch={world.county.id}").status_code == 200
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "inbox_exported").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.actor_id, e.actor_role, e.branch_id) for e in entries] == [
+        (world.county_officer.id, "officer", world.county.id),
+        (world.city_admin.id, "admin", world.county.id),
+    ]
+
+    login(client, world.county_auditor)
+    html = client.get("/admin/audit", query_string={"action": "inbox_exported"}, headers=EN)
+    rows = html.get_data(as_text=True).split("<tbody>", 1)[1]
+    assert world.county_officer.masked_phone in rows and world.city_admin.masked_phone in rows
+    login(client, world.sibling_auditor)
+    html = client.get("/admin/audit", query_string={"action": "inbox_exported"}, headers=EN)
+    assert "No entries match this search." in html.get_data(as_text=True)
+
+
+# --- append-only in the database itself ----------------------------------------------
+
+
+def test_migrated_database_refuses_to_update_or_delete_audit_entries(empty_db_url):  # noqa: F811
+    """After the migrations (not db.create_all(), which the suite uses and which has no
+    trigger), even a Core UPDATE or DELETE that bypasses the ORM guard is refused."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import delete, insert, inspect, text, update
+    from sqlalchemy.exc import DatabaseError
+
+    from portal import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            first = conn.execute(
+                insert(AuditEntry).values(at=datetime(2026, 1, 1), action="login", changes={})
+            ).inserted_primary_key[0]
+        refused = [
+            update(AuditEntry).where(AuditEntry.id == first).values(action="rewritten"),
+            delete(AuditEntry).where(AuditEntry.id == first),
+            delete(AuditEntry),
+        ]
+        if db.engine.dialect.name == "postgresql":
+            refused.append(text("TRUNCATE audit_entries"))
+        for stmt in refused:
+            with pytest.raises(DatabaseError, match="append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(stmt)
+        with db.engine.connect() as conn:
+            assert conn.execute(select(AuditEntry.action)).scalars().all() == ["login"]
+            # New entries are still welcome.
+            conn.execute(
+                insert(AuditEntry).values(at=datetime(2026, 1, 2), action="logout", changes={})
+            )
+            conn.commit()
+        downgrade(revision="0004")  # the triggers go; the table stays, and is writable
+        with db.engine.begin() as conn:
+            conn.execute(delete(AuditEntry))
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()

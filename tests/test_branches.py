@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.admin.models import AuditEntry
 from portal.branches import services
-from portal.branches.models import Branch
+from portal.branches.models import UNIT_TYPES, Branch
 from portal.branches.services import BranchError, TreeNotAllowed
 from portal.extensions import db
 from tests.conftest import count
@@ -131,6 +131,16 @@ def test_update_changes_only_what_differs_and_audits(tree):
         services.update_branch(tree["weibin"], actor=tree["boss"], name_zh="渭滨区红十字会") == {}
     )
     assert len(_audits("branch_updated")) == 1
+
+
+def test_a_division_code_change_reaches_the_audit_log(tree):
+    changes = services.update_branch(tree["weibin"], actor=tree["boss"], code="610304")
+    db.session.commit()
+    assert changes == {"code": ["610302", "610304"]}
+    db.session.expire_all()
+    (entry,) = _audits("branch_updated")
+    assert entry.changes == {"code": ["610302", "610304"]}
+    assert entry.branch_id == tree["weibin"].id
 
 
 def test_update_refuses_taken_code_empty_name_and_non_national(tree):
@@ -493,13 +503,50 @@ def test_demo_tree_loads_once(app):
     baoji = demo.by_code("610300")
     counties = services.children(baoji)
     assert len(counties) == 12 and all(c.level == "county" for c in counties)
+    # GB/T 2260 codes of Baoji's twelve county-level divisions, with their English names.
+    assert {c.code: c.name_en.removeprefix("Red Cross Society of ") for c in counties} == {
+        "610302": "Weibin District",
+        "610303": "Jintai District",
+        "610304": "Chencang District",
+        "610305": "Fengxiang District",
+        "610323": "Qishan County",
+        "610324": "Fufeng County",
+        "610326": "Mei County",
+        "610327": "Long County",
+        "610328": "Qianyang County",
+        "610329": "Linyou County",
+        "610330": "Feng County",
+        "610331": "Taibai County",
+    }
+    assert {c.code: c.name_zh for c in counties}["610326"] == "眉县红十字会"
     assert demo.by_code("610302").name_zh == "渭滨区红十字会"
-    assert demo.by_code("610331").name_en == "Red Cross Society of Taibai County"
+    units = db.session.scalars(select(Branch).where(Branch.level == "grassroots")).all()
+    assert {u.unit_type for u in units} == set(UNIT_TYPES)  # every unit type appears
+    company = next(u for u in units if u.unit_type == "company")
+    assert company.parent.code == "610303"  # 金台区
     assert demo.by_code("620102").parent.code == "620100"
     hospital = db.session.scalar(select(Branch).where(Branch.name_zh == "宝鸡市中心医院红十字会"))
     assert hospital.unit_type == "hospital" and hospital.parent.code == "610302"
     assert demo.national().name_zh == "中国红十字会总会"
     assert_tree_consistent()
+
+
+def test_demo_upgrade_renames_by_code_but_keeps_hand_edits(app):
+    """A demo database made with the old English names gets the corrected ones on the
+    next load; a name someone changed on the staff pages since is theirs to keep."""
+    from portal.demo import branches as demo
+
+    demo.load()
+    db.session.commit()
+    demo.by_code("610326").name_en = "Red Cross Society of Meixian County"  # old demo name
+    demo.by_code("610330").name_en = "Feng County Red Cross"  # edited by a person
+    db.session.commit()
+    before = count(Branch)
+    demo.load()
+    db.session.commit()
+    assert count(Branch) == before
+    assert demo.by_code("610326").name_en == "Red Cross Society of Mei County"
+    assert demo.by_code("610330").name_en == "Feng County Red Cross"
 
 
 def test_demo_staff_print_their_logins(app):

@@ -74,6 +74,37 @@ def test_care_mode_switch_remembered_in_session_and_for_user(client, make_user, 
     assert 'class="care"' not in client.get("/").get_data(as_text=True)
 
 
+def test_care_mode_chosen_as_a_guest_survives_logging_in(client, make_user):
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user()  # care mode off on the account
+    client.post("/care-mode", data={"on": "1", "next": "/"})
+    r = client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert r.status_code == 302
+    assert '<html lang="zh-Hans" class="care">' in client.get("/").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.care_mode is True
+
+
+def test_turning_care_mode_off_as_a_guest_wins_over_the_saved_choice(client, make_user):
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user(care_mode=True)
+    client.post("/care-mode", data={"on": "0", "next": "/"})
+    client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert 'class="care"' not in client.get("/").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.care_mode is False
+
+
+def test_saved_care_mode_applies_when_the_guest_made_no_choice(client, make_user):
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user(care_mode=True)
+    client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert 'class="care"' in client.get("/").get_data(as_text=True)
+
+
 def test_care_mode_css_meets_targets():
     css = (ROOT / "static/css/app.css").read_text()
     care = css[css.index("html.care {"):]

@@ -110,6 +110,27 @@ def test_reject_records_reason_audits_and_sends_it(tree, staff, ask):
     assert "请先完成实名认证" in note.body
 
 
+@pytest.mark.parametrize(
+    "number, masked",
+    [
+        ("610302199001011234", "6103**********1234"),
+        ("61030219900101123X", "6103**********123X"),
+        ("61030219900101123x", "6103**********123x"),
+        ("610302900101123", "6103*******1123"),
+    ],
+)
+def test_an_id_number_in_a_reason_is_masked_in_the_audit_log(tree, staff, ask, number, masked):
+    """The applicant still reads the reason as written; the log never holds the number."""
+    officer = staff(tree.a)
+    req = ask(tree.a)
+    assert decide(req, officer, "reject", f"证件号{number}与姓名不符，请核对") is True
+    db.session.commit()
+    db.session.expire_all()
+    [entry] = audits("review_rejected")
+    assert entry.changes == {"reason": f"证件号{masked}与姓名不符，请核对"}
+    assert number not in str(entry.changes)
+
+
 def test_reason_longer_than_the_limit_is_refused(tree, staff, ask):
     officer = staff(tree.a)
     req = ask(tree.a)

@@ -33,23 +33,31 @@ def unauthorized():
 
 
 def start_login(user: User, method: str) -> None:
-    """Log `user` in on a fresh session id; staff get the stricter timeouts.
-    Adds the audit entry; the caller commits."""
+    """Log `user` in on a fresh session id; staff get the stricter timeouts. A care-mode
+    choice made in this browser before logging in is saved on the account.
+    Adds the audit entry (per top branch for staff); the caller commits."""
     session.rotate()
     login_user(user)
     staff = is_staff(user)
     session["_staff"] = staff
     if user.locale:
         session["locale"] = user.locale
+    if "care_mode" in session:
+        # Chosen in this browser (as a guest, or kept from the last logout): the latest
+        # explicit choice wins over the one saved on the account.
+        user.care_mode = bool(session["care_mode"])
     user.last_login_at = utcnow()
-    audit.record("login", actor=user, object_kind="user", object_id=user.id, changes={"method": method})
+    # Staff: one entry per top branch of their scope, so that branch's auditors see it.
+    audit.record_for_person(
+        "login", user, actor=user, object_kind="user", object_id=user.id, changes={"method": method}
+    )
     db.session.flush()
 
 
 def end_login(user: User | None) -> None:
     """Log out and revoke this server-side session; the caller commits."""
     if user is not None and user.is_authenticated:
-        audit.record("logout", actor=user, object_kind="user", object_id=user.id)
+        audit.record_for_person("logout", user, actor=user, object_kind="user", object_id=user.id)
     logout_user()
     # Keep the language and care-mode choice, but on a new session id: the old
     # cookie is revoked, so replaying it after logout finds nothing.

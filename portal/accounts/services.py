@@ -149,8 +149,11 @@ def register_user(phone: str, code: str, password: str) -> User:
 
 
 def _record_failed_login(phone: str, user: User | None, method: str) -> None:
-    audit.record(
+    # For an existing staff account, one entry per top branch of their scope, so the
+    # auditors there see attempts on it; an unknown number or a citizen: no branch.
+    audit.record_for_person(
         "login_failed",
+        user,
         actor=user,
         object_kind="user",
         object_id=user.id if user else None,

@@ -1,13 +1,52 @@
 """Writing the audit log. Services call `record()`; it only adds to db.session, so
 the entry commits (or rolls back) with the action it describes."""
 
+import re
+
 from flask import has_request_context, request
 
+from portal.accounts.identity import RESIDENT_ID, mask_document
 from portal.admin.models import AuditEntry
+from portal.branches.scope import ALL_ROLES, active_grants, scope_paths
 from portal.extensions import db
 
-# Keys that must never reach the log, whatever a caller passes.
-FORBIDDEN_KEYS = frozenset({"password", "password_hash", "code", "doc_number", "token", "secret"})
+# Keys that must never reach the log, at any depth of `changes`, whatever a caller
+# passes. Exact names only: a branch's division `code` or a `token_count` is fine.
+FORBIDDEN_KEYS = frozenset(
+    {
+        "password",
+        "new_password",
+        "current_password",
+        "password_hash",
+        "sms_code",
+        "doc_number",
+        "doc_number_enc",
+        "doc_number_hmac",
+        "token",
+        "token_hash",
+        "secret",
+    }
+)
+
+# A resident ID number inside any text: 17 digits and a digit or X (18 characters), or
+# the old 15 digits; never part of a longer run of digits (an order number, a timestamp).
+_ID_NUMBER_RE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
+
+# Staff roles, strongest first, for the role written beside a personal entry.
+_ROLE_ORDER = ("admin", "officer", "auditor")
+
+
+def mask_id_numbers(value):
+    """`value` with every ID-number-shaped run in its strings masked the way the portal
+    shows document numbers (first 4 and last 4 kept), through nested dicts, lists and
+    tuples; secret keys are dropped at every level. Other values are returned as they are."""
+    if isinstance(value, str):
+        return _ID_NUMBER_RE.sub(lambda m: mask_document(RESIDENT_ID, m.group(0)), value)
+    if isinstance(value, dict):
+        return {k: mask_id_numbers(v) for k, v in value.items() if k not in FORBIDDEN_KEYS}
+    if isinstance(value, list | tuple):
+        return [mask_id_numbers(v) for v in value]
+    return value
 
 
 def record(
@@ -21,9 +60,10 @@ def record(
     changes: dict | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    """Add one audit entry. `changes` is a small dict of what changed; secret keys
-    are dropped, so an ID number or password can never be logged through here."""
-    clean = {k: v for k, v in (changes or {}).items() if k not in FORBIDDEN_KEYS}
+    """Add one audit entry. `changes` is a small dict of what changed; secret keys are
+    dropped and ID numbers in any text are masked, at every depth, so an ID number or
+    password can never be logged through here."""
+    clean = mask_id_numbers(changes or {})
     if ip is None and has_request_context():
         ip = request.remote_addr
     entry = AuditEntry(
@@ -38,3 +78,48 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def top_grants(user, roles: frozenset[str] = ALL_ROLES) -> list[tuple[str, int]]:
+    """(role, branch_id) for each top branch of the user's scope for `roles` (none nested
+    in another), with the strongest role held at that branch. Empty for a citizen."""
+    grants = [g for g in active_grants(user) if g.role in roles]
+    out = []
+    for path in scope_paths(user, roles):
+        here = [g for g in grants if g.path == path]
+        role = next(r for r in _ROLE_ORDER if any(g.role == r for g in here))
+        out.append((role, here[0].branch_id))
+    return out
+
+
+def record_for_person(
+    action: str, person, roles: frozenset[str] = ALL_ROLES, **fields
+) -> list[AuditEntry]:
+    """Audit something a person did as themselves (log in, fail to, download a list).
+    A staff member gets one entry per top branch of their scope for `roles`, with that
+    branch and role, so the auditors above each part of their scope see it; anyone
+    else (or a staff member without such a role) one entry tied to no branch."""
+    grants = top_grants(person, roles) if person is not None else []
+    if not grants:
+        return [record(action, **fields)]
+    return [
+        record(action, actor_role=role, branch_id=branch_id, **fields) for role, branch_id in grants
+    ]
+
+
+def sensitive_viewed(
+    actor, subject_user_id: int, fields, branch_id: int | None, actor_role: str | None, **context
+) -> AuditEntry:
+    """Record that staff saw a person's sensitive personal data. `fields` names what was
+    on screen (e.g. ["full_name"]), never the values; `context` may say where (small,
+    non-personal values such as the item kind and id)."""
+    names = sorted({str(f) for f in fields})
+    return record(
+        "sensitive_viewed",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=branch_id,
+        object_kind="user",
+        object_id=subject_user_id,
+        changes={"fields": names, **context},
+    )

@@ -15,7 +15,7 @@ from portal.admin.exports import export_response
 from portal.admin.permissions import staff_required
 from portal.admin.review import REASON_MAX, ReviewError, decide
 from portal.branches.models import Branch
-from portal.branches.scope import REVIEW_ROLES, in_scope
+from portal.branches.scope import REVIEW_ROLES, acting_role, in_scope
 from portal.extensions import db
 from portal.templating import localtime
 from portal.timeutil import utcnow
@@ -169,13 +169,17 @@ def _export(fmt: str, kind, branch):
         ]
         for item in workbench.iter_inbox(current_user, kind, branch)
     ]
-    audit.record(
-        "inbox_exported",
-        actor=current_user,
-        branch_id=branch.id if branch else None,
-        object_kind=kind.key if kind else None,
-        changes={"format": fmt, "rows": len(rows)},
-    )
+    entry = {
+        "actor": current_user,
+        "object_kind": kind.key if kind else None,
+        "changes": {"format": fmt, "rows": len(rows)},
+    }
+    if branch is not None:
+        role = acting_role(current_user, branch, REVIEW_ROLES)
+        audit.record("inbox_exported", actor_role=role, branch_id=branch.id, **entry)
+    else:
+        # The whole inbox: logged at each top branch the reviewer covers.
+        audit.record_for_person("inbox_exported", current_user, REVIEW_ROLES, **entry)
     db.session.commit()
     return export_response(fmt, "inbox", header, rows, title=_("Inbox"))
 
@@ -188,15 +192,31 @@ def _item_or_404(kind_key: str, obj_id: int):
 
 
 def _render_item(kind, obj, approve_form=None, reject_form=None):
-    return render_template(
+    """The item page. Showing the applicant's real-name details is audited (and
+    committed: nothing else is pending when a page is shown)."""
+    facts = kind.facts(obj) if kind.facts else []
+    page = render_template(
         "admin/inbox_item.html",
         kind=kind,
         obj=obj,
-        facts=kind.facts(obj) if kind.facts else [],
+        facts=facts,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
         waiting=waiting,
     )
+    profile = obj.user.profile if obj.user is not None else None
+    if kind.personal_fields and profile is not None:
+        audit.sensitive_viewed(
+            current_user,
+            obj.user_id,
+            list(kind.personal_fields),
+            obj.branch_id,
+            acting_role(current_user, obj.branch, REVIEW_ROLES),
+            via=kind.key,
+            item_id=obj.id,
+        )
+        db.session.commit()
+    return page
 
 
 @bp.get("/inbox/<kind_key>/<int:obj_id>")

@@ -214,6 +214,7 @@ register_kind(
         summary=_summary,
         facts=_facts,
         on_approved=_attach,
+        personal_fields=("full_name",),  # _applicant shows the real name
         load_options=(
             joinedload(BranchAttachmentRequest.user).joinedload(User.profile),
             joinedload(BranchAttachmentRequest.branch),
