@@ -26,6 +26,8 @@ from portal.extensions import db
 
 # Twenty cards fill a few phone screens; a longer page is slow to load and to scroll.
 PAGE_SIZE = 20
+# Levels whose children can only be grassroots units.
+BELOW_ONLY_UNITS = frozenset({"county", "grassroots"})
 PENDING = "pending"
 
 
@@ -233,9 +235,15 @@ def branch_filter_choices(user, limit: int = 200) -> list[Branch]:
     reviewing role and their open direct children above grassroots level (a province admin
     gets ~10 cities, a county officer just their county, never hundreds of units). Any
     other branch in scope is reached with ?branch=<id> (the inbox links each item's branch)."""
-    role_ids = {g.branch_id for g in active_grants(user) if g.role in REVIEW_ROLES}
-    if not role_ids:
+    grants = [g for g in active_grants(user) if g.role in REVIEW_ROLES]
+    if not grants:
         return []
+    if all(g.level in BELOW_ONLY_UNITS for g in grants):
+        # A county's children are grassroots units, which the list leaves out: the
+        # branches of the grants are the whole list, already loaded with them.
+        branches = {g.branch_id: g.branch for g in grants}
+        return sorted(branches.values(), key=lambda b: b.path)[:limit]
+    role_ids = {g.branch_id for g in grants}
     # A union rather than "id IN (..) OR parent_id IN (..)": each half uses its index,
     # where the OR would read all 10 000 branches of a province.
     wanted = union_all(

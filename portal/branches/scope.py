@@ -10,7 +10,7 @@ page and the check behind it can never disagree. Nothing else in `portal/` shoul
 compare paths in SQL (tests/test_scope.py greps for it).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import abort, g, has_app_context, has_request_context, request
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
@@ -34,6 +34,10 @@ class Grant:
     role: str
     branch_id: int
     path: str
+    level: str
+    # The branch itself, loaded with the grant: pages that name the user's branches
+    # (the inbox filter, the dashboard) need no query of their own.
+    branch: Branch = field(compare=False, repr=False)
 
 
 def active_grants(user) -> list[Grant]:
@@ -45,7 +49,7 @@ def active_grants(user) -> list[Grant]:
     if memo is not None and user.id in memo:
         return list(memo[user.id])
     rows = db.session.execute(
-        select(StaffRole.role, Branch.id, Branch.path)
+        select(StaffRole.role, Branch)
         .join(Branch, Branch.id == StaffRole.branch_id)
         .where(
             StaffRole.user_id == user.id,
@@ -53,7 +57,7 @@ def active_grants(user) -> list[Grant]:
             Branch.closed_at.is_(None),
         )
     ).all()
-    grants = [Grant(role, branch_id, path) for role, branch_id, path in rows]
+    grants = [Grant(role, b.id, b.path, b.level, b) for role, b in rows]
     if memo is not None:
         memo[user.id] = tuple(grants)
     return grants
