@@ -2,10 +2,8 @@
 
 import click
 from flask import Flask
-from sqlalchemy import delete, or_
 
 from portal.extensions import db
-from portal.timeutil import utcnow
 
 
 def register(app: Flask) -> None:
@@ -19,19 +17,12 @@ def register(app: Flask) -> None:
 
     @app.cli.command("prune-sessions")
     def prune_sessions():
-        """Delete revoked and expired server-side sessions."""
-        from portal.sessions import ServerSession
+        """Delete sessions that can never be used again (ended, idle or too old)."""
+        from portal.sessions import prune_dead_sessions
 
-        cutoff = utcnow() - max(
-            app.config["SESSION_ABSOLUTE_TIMEOUT"], app.config["STAFF_SESSION_ABSOLUTE_TIMEOUT"]
-        )
-        result = db.session.execute(
-            delete(ServerSession).where(
-                or_(ServerSession.revoked_at.is_not(None), ServerSession.created_at < cutoff)
-            )
-        )
+        pruned = prune_dead_sessions(app)
         db.session.commit()
-        click.echo(f"pruned {result.rowcount} sessions")
+        click.echo(f"pruned {pruned} sessions")
 
     @app.cli.command("rebuild-tallies")
     def rebuild_tallies():

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ForeignKey, String, Text, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -233,3 +233,25 @@ def revoke_user_sessions(user_id: int, keep_row_id: int | None = None) -> int:
     if keep_row_id is not None:
         stmt = stmt.where(ServerSession.id != keep_row_id)
     return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount
+
+
+def prune_dead_sessions(app: Flask, now: datetime | None = None) -> int:
+    """Delete every session that is_live() would refuse: ended, idle past the longest
+    idle timeout, or older than the longest absolute one. Anonymous visitors get a row
+    as soon as a page hands them a CSRF token, so this keeps the table to live sessions.
+    Runs in db.session: the caller commits. Returns how many were deleted."""
+    now = now or utcnow()
+    idle = max(app.config["SESSION_IDLE_TIMEOUT"], app.config["STAFF_SESSION_IDLE_TIMEOUT"])
+    absolute = max(
+        app.config["SESSION_ABSOLUTE_TIMEOUT"], app.config["STAFF_SESSION_ABSOLUTE_TIMEOUT"]
+    )
+    result = db.session.execute(
+        delete(ServerSession).where(
+            or_(
+                ServerSession.revoked_at.is_not(None),
+                ServerSession.last_seen_at < now - idle,
+                ServerSession.created_at < now - absolute,
+            )
+        )
+    )
+    return result.rowcount

@@ -173,3 +173,34 @@ def test_the_user_arrives_with_the_session_row(app, make_user, login):
     with_session = [s for s in statements if "FROM server_sessions" in s]
     assert len(with_session) == 1 and "JOIN users" in with_session[0]
     assert not [s for s in statements if "FROM users" in s and "server_sessions" not in s]
+
+
+def test_prune_keeps_only_sessions_that_can_still_be_used(app, make_user):
+    from datetime import datetime
+
+    from portal.sessions import prune_dead_sessions
+
+    now = datetime(2026, 11, 23, 4, 0)
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    absolute = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    user = make_user()
+
+    def row(name, user_id=None, *, seen_ago, age, revoked=False):
+        db.session.add(ServerSession(
+            token_hash=hash_token(name), user_id=user_id, is_staff=False, data="{}",
+            created_at=now - age, last_seen_at=now - seen_ago,
+            revoked_at=now if revoked else None,
+        ))
+
+    row("live", user.id, seen_ago=timedelta(minutes=5), age=timedelta(hours=1))
+    row("anonymous, live", seen_ago=idle - timedelta(minutes=1), age=timedelta(hours=3))
+    row("anonymous, idle", seen_ago=idle + timedelta(minutes=1), age=timedelta(hours=3))
+    row("logged out", user.id, seen_ago=timedelta(minutes=1), age=timedelta(hours=1),
+        revoked=True)
+    row("too old", user.id, seen_ago=timedelta(minutes=1), age=absolute + timedelta(hours=1))
+    db.session.commit()
+
+    assert prune_dead_sessions(app, now) == 3
+    db.session.commit()
+    left = set(db.session.scalars(select(ServerSession.token_hash)))
+    assert left == {hash_token("live"), hash_token("anonymous, live")}
