@@ -185,6 +185,35 @@ def make_branch(app):
 
 
 @pytest.fixture
+def staff_world(make_branch, make_user, grant_role):
+    """national → province → city ("own") → county ("child"); a sibling city; and one user
+    per kind: citizen, officer / branch admin / auditor at the city, national admin. For
+    permission matrices: `users[kind]`, `branches[relation]`, and the branches by name."""
+    national = make_branch()
+    province = make_branch(national)
+    city = make_branch(province)
+    county = make_branch(city)
+    sibling = make_branch(province)
+    users = {
+        "citizen": make_user(),
+        "officer": grant_role(make_user(), city, "officer"),
+        "admin": grant_role(make_user(), city, "admin"),
+        "auditor": grant_role(make_user(), city, "auditor"),
+        "national": grant_role(make_user(), national, "admin"),
+    }
+    branches = {
+        "own": city,
+        "child": county,
+        "sibling": sibling,
+        "parent": province,
+        "national": national,
+    }
+    return SimpleNamespace(
+        users=users, branches=branches, national=national, city=city, county=county
+    )
+
+
+@pytest.fixture
 def tree(make_branch):
     """A small review tree: national > 陕西 > 宝鸡 > {渭滨 > 社区, 岐山}; national > 甘肃 > 城关."""
     n = make_branch(name="中国红十字会总会")

@@ -3,7 +3,6 @@ can_manage_tree, can_see_staff; bound to the logged-in user in portal/templating
 which action links and forms each kind of user sees on the branch page, the staff page,
 the dashboard and an inbox item, through HTTP; and that asking costs no query."""
 
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event
@@ -15,20 +14,8 @@ KINDS = ("citizen", "officer", "admin", "auditor", "national")
 
 
 @pytest.fixture
-def world(make_branch, make_user, grant_role):
-    """national → province → city → county; one user per kind, roles held at the city."""
-    national = make_branch()
-    province = make_branch(national)
-    city = make_branch(province)
-    county = make_branch(city)
-    users = {
-        "citizen": make_user(),
-        "officer": grant_role(make_user(), city, "officer"),
-        "admin": grant_role(make_user(), city, "admin"),
-        "auditor": grant_role(make_user(), city, "auditor"),
-        "national": grant_role(make_user(), national, "admin"),
-    }
-    return SimpleNamespace(users=users, national=national, city=city, county=county)
+def world(staff_world):
+    return staff_world
 
 
 @pytest.fixture

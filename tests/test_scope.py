@@ -15,29 +15,8 @@ from tests.conftest import count
 
 
 @pytest.fixture
-def world(make_branch, make_user, grant_role):
-    """national → province → city ("own") → county ("child"); a sibling city; and one user
-    per kind: citizen, officer / branch admin / auditor at the city, national admin."""
-    national = make_branch()
-    province = make_branch(national)
-    city = make_branch(province)
-    county = make_branch(city)
-    sibling = make_branch(province)
-    users = {
-        "citizen": make_user(),
-        "officer": grant_role(make_user(), city, "officer"),
-        "admin": grant_role(make_user(), city, "admin"),
-        "auditor": grant_role(make_user(), city, "auditor"),
-        "national": grant_role(make_user(), national, "admin"),
-    }
-    branches = {
-        "own": city,
-        "child": county,
-        "sibling": sibling,
-        "parent": province,
-        "national": national,
-    }
-    return SimpleNamespace(users=users, branches=branches)
+def world(staff_world):
+    return staff_world
 
 
 def _ids(stmt) -> set[int]:
