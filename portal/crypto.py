@@ -42,7 +42,9 @@ def decrypt(blob: bytes, context: str) -> str:
 
 def blind_index(value: str, context: str) -> str:
     """Keyed hash for equality look-ups (hex, 64 chars)."""
-    return hmac.new(_subkey(b"index:" + context.encode()), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _subkey(b"index:" + context.encode()), value.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def generate_key() -> str:

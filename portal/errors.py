@@ -10,7 +10,10 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Bad request"), _l("We could not understand that request. Please go back and try again.")),
+    400: (
+        _l("Bad request"),
+        _l("We could not understand that request. Please go back and try again."),
+    ),
     403: (_l("Not allowed"), _l("Your account does not have permission to open this page.")),
     404: (_l("Page not found"), _l("The page you asked for does not exist or has moved.")),
     405: (_l("Not allowed"), _l("That action is not available here.")),
@@ -19,7 +22,10 @@ MESSAGES = {
         _l("Too many attempts"),
         _l("You have tried too many times in a short while. Please wait a minute and try again."),
     ),
-    500: (_l("Something went wrong"), _l("Sorry, something went wrong on our side. Please try again later.")),
+    500: (
+        _l("Something went wrong"),
+        _l("Sorry, something went wrong on our side. Please try again later."),
+    ),
 }
 
 
@@ -34,7 +40,10 @@ def register_error_handlers(app: Flask) -> None:
         from flask_babel import gettext as _
 
         return render_error(
-            400, _("This form has expired or was sent from another page. Please reload it and try again.")
+            400,
+            _(
+                "This form has expired or was sent from another page. Please reload it and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -14,7 +14,9 @@ def select_locale() -> str:
     if session.get("locale") in languages:
         return session["locale"]
     # werkzeug maps zh-CN / zh-Hans-CN onto "zh" through its primary-tag fallback.
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def care_mode_on() -> bool:

@@ -82,7 +82,9 @@ class DbSession(CallbackDict, SessionMixin):
 
 def timeouts_for(app: Flask, is_staff: bool):
     if is_staff:
-        return app.config["STAFF_SESSION_IDLE_TIMEOUT"], app.config["STAFF_SESSION_ABSOLUTE_TIMEOUT"]
+        return app.config["STAFF_SESSION_IDLE_TIMEOUT"], app.config[
+            "STAFF_SESSION_ABSOLUTE_TIMEOUT"
+        ]
     return app.config["SESSION_IDLE_TIMEOUT"], app.config["SESSION_ABSOLUTE_TIMEOUT"]
 
 

@@ -86,13 +86,16 @@ def app_overrides():
 
 @pytest.fixture
 def app(_schema, database_url, app_overrides):
-    app = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        # Workers share one Redis and limiter.reset() deletes every key under the
-        # storage prefix, so each worker keeps its counters under a prefix of its own.
-        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"boai-test-{WORKER}"},
-        **app_overrides,
-    })
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            # Workers share one Redis and limiter.reset() deletes every key under the
+            # storage prefix, so each worker keeps its counters under a prefix of its own.
+            "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"boai-test-{WORKER}"},
+            **app_overrides,
+        },
+    )
 
     @app.before_request
     def _forget_cached_user():
@@ -283,16 +286,26 @@ def live_server(app):
 def browser():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)")
-        pytest.skip("Chromium not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to fail")
+            pytest.fail(
+                "REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)"
+            )
+        pytest.skip(
+            "Chromium not installed (apt-get install chromium); set REQUIRE_BROWSER=1 to fail"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()
@@ -302,8 +315,12 @@ def browser():
 def phone_page(browser, live_server):
     """A page on a 390x844 phone in the WeChat in-app browser, Chinese first."""
     context = browser.new_context(
-        viewport=PHONE_VIEWPORT, user_agent=WECHAT_UA, locale="zh-CN",
-        device_scale_factor=2, is_mobile=True, has_touch=True,
+        viewport=PHONE_VIEWPORT,
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
     )
     page = context.new_page()
     page.set_default_timeout(10_000)

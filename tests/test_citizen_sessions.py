@@ -33,12 +33,16 @@ def limits(app):
 
 
 def _row(token: str) -> ServerSession:
-    row = db.session.scalar(select(ServerSession).where(ServerSession.token_hash == hash_token(token)))
+    row = db.session.scalar(
+        select(ServerSession).where(ServerSession.token_hash == hash_token(token))
+    )
     db.session.refresh(row)
     return row
 
 
-def _age_session(token: str, *, idle: timedelta = timedelta(0), age: timedelta | None = None) -> None:
+def _age_session(
+    token: str, *, idle: timedelta = timedelta(0), age: timedelta | None = None
+) -> None:
     """Move the session row of this cookie back in time: last seen `idle` ago, created
     `age` ago (default: when it was last seen)."""
     row = _row(token)
@@ -112,7 +116,10 @@ def test_using_the_session_keeps_it_alive(app, login, citizen, limits):
 class TestTimeoutsFollowTheConfiguration:
     @pytest.fixture
     def app_overrides(self):
-        return {"SESSION_IDLE_TIMEOUT": timedelta(minutes=10), "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=3)}
+        return {
+            "SESSION_IDLE_TIMEOUT": timedelta(minutes=10),
+            "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=3),
+        }
 
     def test_shorter_idle_limit(self, app, login, citizen, limits):
         assert limits[0] == timedelta(minutes=10)

@@ -17,8 +17,13 @@ def html_lang(response) -> str:
 
 @pytest.mark.parametrize(
     "accept, expected",
-    [(None, "zh-Hans"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
-     ("zh-Hans-CN", "zh-Hans"), ("fr-FR", "zh-Hans")],
+    [
+        (None, "zh-Hans"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
+        ("zh-Hans-CN", "zh-Hans"),
+        ("fr-FR", "zh-Hans"),
+    ],
 )
 def test_accept_language_then_default(client, accept, expected):
     headers = {"Accept-Language": accept} if accept else {}
@@ -107,10 +112,10 @@ def test_saved_care_mode_applies_when_the_guest_made_no_choice(client, make_user
 
 def test_care_mode_css_meets_targets():
     css = (ROOT / "static/css/app.css").read_text()
-    care = css[css.index("html.care {"):]
-    assert "--tap: 60px" in care          # tap targets >= 60 px
-    assert "font-size: 125%" in care      # 20 px body (>= 18 px)
-    assert "--ink: #000" in care          # black on white: 21:1 contrast
+    care = css[css.index("html.care {") :]
+    assert "--tap: 60px" in care  # tap targets >= 60 px
+    assert "font-size: 125%" in care  # 20 px body (>= 18 px)
+    assert "--ink: #000" in care  # black on white: 21:1 contrast
 
 
 def test_no_asset_from_another_origin():

@@ -48,27 +48,47 @@ def test_upgrade_keeps_data_written_under_the_first_schema(empty_db_url):
         upgrade(revision="0001")
         now = "2026-01-05 08:00:00"
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
-                "VALUES (1, '+8613900000001', :now, false, true)"), {"now": now})
-            conn.execute(text(
-                "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) "
-                "VALUES (1, 'city', '宝鸡市红十字会', 'Baoji', '0001.', 0, :now)"), {"now": now})
-            conn.execute(text(
-                "INSERT INTO notifications (id, channel, recipient, kind, body, status, attempts, created_at) "
-                "VALUES (1, 'sms', '+8613900000001', 'sms_code', '验证码 123456', 'queued', 0, :now)"),
-                {"now": now})
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
+                    "VALUES (1, '+8613900000001', :now, false, true)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) "
+                    "VALUES (1, 'city', '宝鸡市红十字会', 'Baoji', '0001.', 0, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO notifications (id, channel, recipient, kind, body, status, attempts, created_at) "
+                    "VALUES (1, 'sms', '+8613900000001', 'sms_code', '验证码 123456', 'queued', 0, :now)"
+                ),
+                {"now": now},
+            )
             for role_id in (1, 2):
-                conn.execute(text(
-                    "INSERT INTO staff_roles (id, user_id, branch_id, role, granted_at) "
-                    "VALUES (:id, 1, 1, 'officer', :now)"), {"id": role_id, "now": now})
+                conn.execute(
+                    text(
+                        "INSERT INTO staff_roles (id, user_id, branch_id, role, granted_at) "
+                        "VALUES (:id, 1, 1, 'officer', :now)"
+                    ),
+                    {"id": role_id, "now": now},
+                )
         upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT body FROM notifications")).scalar() == "验证码 123456"
-            live = conn.execute(text(
-                "SELECT id FROM staff_roles WHERE revoked_at IS NULL")).scalars().all()
+            live = (
+                conn.execute(text("SELECT id FROM staff_roles WHERE revoked_at IS NULL"))
+                .scalars()
+                .all()
+            )
             assert live == [1]
-            assert conn.execute(text("SELECT count(*) FROM branch_attachment_requests")).scalar() == 0
+            assert (
+                conn.execute(text("SELECT count(*) FROM branch_attachment_requests")).scalar() == 0
+            )
         downgrade(revision="base")
         db.engine.dispose()
 
@@ -80,24 +100,38 @@ def test_tallies_migration_counts_requests_already_waiting(empty_db_url):
         now = "2026-03-01 02:00:00"
         with db.engine.begin() as conn:
             for uid in (1, 2, 3):
-                conn.execute(text(
-                    "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
-                    "VALUES (:id, :phone, :now, false, true)"),
-                    {"id": uid, "phone": f"1390000000{uid}", "now": now})
-            conn.execute(text(
-                "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) VALUES "
-                "(1, 'national', '中国红十字会总会', 'RCSC', '/1/', 0, :now), "
-                "(2, 'province', '陕西省红十字会', 'Shaanxi', '/1/2/', 1, :now)"), {"now": now})
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
+                        "VALUES (:id, :phone, :now, false, true)"
+                    ),
+                    {"id": uid, "phone": f"1390000000{uid}", "now": now},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) VALUES "
+                    "(1, 'national', '中国红十字会总会', 'RCSC', '/1/', 0, :now), "
+                    "(2, 'province', '陕西省红十字会', 'Shaanxi', '/1/2/', 1, :now)"
+                ),
+                {"now": now},
+            )
             for uid, status in ((1, "pending"), (2, "pending"), (3, "approved")):
-                conn.execute(text(
-                    "INSERT INTO branch_attachment_requests "
-                    "(user_id, branch_id, status, created_at, submitted_at) "
-                    "VALUES (:uid, 2, :status, :now, :now)"),
-                    {"uid": uid, "status": status, "now": now})
+                conn.execute(
+                    text(
+                        "INSERT INTO branch_attachment_requests "
+                        "(user_id, branch_id, status, created_at, submitted_at) "
+                        "VALUES (:uid, 2, :status, :now, :now)"
+                    ),
+                    {"uid": uid, "status": status, "now": now},
+                )
         upgrade()
         with db.engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT branch_id, kind, n FROM pending_tallies ORDER BY branch_id")).all()
-        assert [tuple(r) for r in rows] == [(1, "branch_attachment", 2), (2, "branch_attachment", 2)]
+            rows = conn.execute(
+                text("SELECT branch_id, kind, n FROM pending_tallies ORDER BY branch_id")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "branch_attachment", 2),
+            (2, "branch_attachment", 2),
+        ]
         downgrade(revision="base")
         db.engine.dispose()

@@ -3,7 +3,6 @@ can_manage_tree, can_see_staff; bound to the logged-in user in portal/templating
 which action links and forms each kind of user sees on the branch page, the staff page,
 the dashboard and an inbox item, through HTTP; and that asking costs no query."""
 
-
 import pytest
 from sqlalchemy import event
 

@@ -63,7 +63,9 @@ def development_app(tmp_path):
 def _session_cookie(response) -> list[str]:
     """The Set-Cookie header for the session cookie, split into lower-cased attributes."""
     headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{COOKIE}=")]
-    assert len(headers) == 1, f"expected one {COOKIE} cookie, got {response.headers.getlist('Set-Cookie')}"
+    assert len(headers) == 1, (
+        f"expected one {COOKIE} cookie, got {response.headers.getlist('Set-Cookie')}"
+    )
     return [part.strip().lower() for part in headers[0].split(";")]
 
 

@@ -122,8 +122,12 @@ def test_same_number_under_another_document_type_is_a_different_document(make_us
 
 @pytest.mark.parametrize(
     "number, message",
-    [(NUMBER, "resident ID number"), (NUMBER.lower(), "resident ID number"),
-     ("H12345678", "travel permit"), ("M1234567890", "travel permit")],
+    [
+        (NUMBER, "resident ID number"),
+        (NUMBER.lower(), "resident ID number"),
+        ("H12345678", "travel permit"),
+        ("M1234567890", "travel permit"),
+    ],
 )
 def test_a_resident_id_or_permit_typed_as_a_passport_is_refused(make_user, number, message):
     """Otherwise the per-type look-up would let a second account hold the same document."""

@@ -1,7 +1,6 @@
 """The shared review life cycle (portal.admin.review) and the workbench registry,
 tested through the one real kind: a citizen's home-branch request."""
 
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -20,6 +20,7 @@ def app_overrides():
     # These tests read messages in English; test_i18n_care covers the Chinese default.
     return {"BABEL_DEFAULT_LOCALE": "en"}
 
+
 @pytest.fixture
 def org(make_branch, make_user, grant_role):
     """national → province → city → {county → unit, county2}; staff at the city."""

@@ -186,17 +186,22 @@ def test_prune_keeps_only_sessions_that_can_still_be_used(app, make_user):
     user = make_user()
 
     def row(name, user_id=None, *, seen_ago, age, revoked=False):
-        db.session.add(ServerSession(
-            token_hash=hash_token(name), user_id=user_id, is_staff=False, data="{}",
-            created_at=now - age, last_seen_at=now - seen_ago,
-            revoked_at=now if revoked else None,
-        ))
+        db.session.add(
+            ServerSession(
+                token_hash=hash_token(name),
+                user_id=user_id,
+                is_staff=False,
+                data="{}",
+                created_at=now - age,
+                last_seen_at=now - seen_ago,
+                revoked_at=now if revoked else None,
+            )
+        )
 
     row("live", user.id, seen_ago=timedelta(minutes=5), age=timedelta(hours=1))
     row("anonymous, live", seen_ago=idle - timedelta(minutes=1), age=timedelta(hours=3))
     row("anonymous, idle", seen_ago=idle + timedelta(minutes=1), age=timedelta(hours=3))
-    row("logged out", user.id, seen_ago=timedelta(minutes=1), age=timedelta(hours=1),
-        revoked=True)
+    row("logged out", user.id, seen_ago=timedelta(minutes=1), age=timedelta(hours=1), revoked=True)
     row("too old", user.id, seen_ago=timedelta(minutes=1), age=absolute + timedelta(hours=1))
     db.session.commit()
 

@@ -59,8 +59,14 @@ def tree(make_branch, make_user, grant_role):
     counties = [make_branch(baoji, name=name) for name in ("渭滨区", "金台区", "岐山县")]
     tianshui = make_branch(gansu, name="天水市")
     return SimpleNamespace(
-        n=n, shaanxi=shaanxi, gansu=gansu, baoji=baoji, xian=xian, counties=counties,
-        tianshui=tianshui, targets=[*counties, xian, tianshui, baoji],
+        n=n,
+        shaanxi=shaanxi,
+        gansu=gansu,
+        baoji=baoji,
+        xian=xian,
+        counties=counties,
+        tianshui=tianshui,
+        targets=[*counties, xian, tianshui, baoji],
         admin=grant_role(make_user(), n, "admin"),
     )
 

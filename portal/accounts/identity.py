@@ -179,7 +179,7 @@ def normalise_document(doc_type: str, value: str | None) -> str:
         # as a "passport" would slip past "one document, one account".
         if _RESIDENT_ID_RE.fullmatch(number) and number[17] == ric.calc_check_digit(number):
             raise IdentityError(
-                _l("This is a resident ID number. Please choose \"Resident ID card\" above.")
+                _l('This is a resident ID number. Please choose "Resident ID card" above.')
             )
         if _HK_MACAO_RE.fullmatch(number):
             raise IdentityError(

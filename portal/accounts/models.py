@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.phone import mask_phone
 from portal.extensions import db
 from portal.timeutil import utcnow
 
@@ -36,7 +37,7 @@ class User(UserMixin, db.Model):
 
     @property
     def masked_phone(self) -> str:
-        return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 7 else self.phone
+        return mask_phone(self.phone)
 
     @property
     def display_name(self) -> str:

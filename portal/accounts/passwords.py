@@ -9,7 +9,9 @@ from flask import current_app
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
     if "ARGON2_TIME_COST" in cfg:
-        return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+        return PasswordHasher(
+            time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"]
+        )
     return PasswordHasher()
 
 

@@ -19,6 +19,13 @@ MSG_INVALID = _l(
 MSG_NOT_MAINLAND = _l("Only mainland China mobile numbers (+86) can be used.")
 
 
+def mask_phone(phone: str | None) -> str:
+    """A number safe to show a reviewer or write in a log: 13812348000 -> 138****8000."""
+    if not phone:
+        return ""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else phone
+
+
 class InvalidPhone(ValueError):
     """The input is not a mainland mobile number; `message` says why, ready to show."""
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from portal.accounts.models import RealNameProfile, User
+from portal.accounts.phone import mask_phone
 from portal.admin.models import AuditEntry
 from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, is_national_admin, path_under, scoped_branch_ids
@@ -67,12 +68,6 @@ def role_label(role: str | None) -> str:
     if not role:
         return ""
     return str(ROLE_LABELS[role]) if role in ROLE_LABELS else role
-
-
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return ""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else phone
 
 
 def compact_changes(changes: dict | None, limit: int | None = None) -> str:

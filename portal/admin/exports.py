@@ -37,7 +37,9 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     )
 
 
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], title: str = "Sheet1") -> Response:
+def xlsx_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence], title: str = "Sheet1"
+) -> Response:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
     ws.append([str(h) for h in header])
@@ -52,7 +54,9 @@ def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]
     )
 
 
-def export_response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence], title: str = "Sheet1"):
+def export_response(
+    fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence], title: str = "Sheet1"
+):
     """`fmt` is "csv" or "xlsx"; anything else is treated as csv."""
     if fmt == "xlsx":
         return xlsx_response(filename, header, rows, title)

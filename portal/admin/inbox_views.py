@@ -15,7 +15,7 @@ from portal.admin.exports import export_response
 from portal.admin.permissions import staff_required
 from portal.admin.review import REASON_MAX, ReviewError, decide
 from portal.branches.models import Branch
-from portal.branches.scope import REVIEW_ROLES, acting_role, in_scope
+from portal.branches.scope import REVIEW_ROLES, BranchLabel, acting_role, in_scope
 from portal.extensions import db
 from portal.templating import localtime
 from portal.timeutil import utcnow
@@ -118,8 +118,8 @@ def inbox():
     page = request.args.get("page", 1, type=int)
     result = workbench.inbox_page(current_user, kind, branch, page)
     choices = workbench.branch_filter_choices(current_user)
-    if branch is not None and branch not in choices:
-        choices.append(branch)
+    if branch is not None and branch.id not in {c.id for c in choices}:
+        choices.append(BranchLabel(branch.id, branch.path, branch.name_zh, branch.name_en))
     return render_template(
         "admin/inbox.html",
         result=result,
@@ -161,10 +161,10 @@ def _export(fmt: str, kind, branch):
     rows = [
         [
             str(item.kind.label),
-            item.obj.id,
+            item.id,
             localtime(item.waiting_since),
             (now - item.waiting_since).days,
-            item.obj.branch.name_zh if item.obj.branch else "",
+            item.branch_name("zh"),
             item.summary,
         ]
         for item in workbench.iter_inbox(current_user, kind, branch)
@@ -199,6 +199,7 @@ def _render_item(kind, obj, approve_form=None, reject_form=None):
         "admin/inbox_item.html",
         kind=kind,
         obj=obj,
+        summary=kind.summary(workbench.card_of(kind, obj)),
         facts=facts,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),

@@ -12,11 +12,12 @@ ancestors, inside the same transaction:
 
 from collections import Counter, defaultdict
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import bindparam, delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from portal import plainrows
 from portal.admin.models import PendingTally
 from portal.branches.models import Branch
 from portal.extensions import db
@@ -50,17 +51,22 @@ def adjust(kind_key: str, branch_path: str, delta: int, connection=None) -> None
     _upsert(connection if connection is not None else db.session.connection(), deltas)
 
 
+_COUNTS = (
+    select(PendingTally.kind, func.sum(PendingTally.n))
+    .where(
+        PendingTally.branch_id.in_(bindparam("root_ids", expanding=True)),
+        PendingTally.kind.in_(bindparam("kind_keys", expanding=True)),
+    )
+    .group_by(PendingTally.kind)
+)
+
+
 def counts(root_ids: list[int], kind_keys: list[str]) -> dict[str, int]:
     """Pending items per kind under the given branches (none nested in another)."""
     result = dict.fromkeys(kind_keys, 0)
     if not root_ids or not kind_keys:
         return result
-    rows = db.session.execute(
-        select(PendingTally.kind, func.sum(PendingTally.n))
-        .where(PendingTally.branch_id.in_(root_ids), PendingTally.kind.in_(kind_keys))
-        .group_by(PendingTally.kind)
-    )
-    for kind, n in rows:
+    for kind, n in plainrows.rows(_COUNTS, root_ids=root_ids, kind_keys=kind_keys):
         result[kind] = int(n or 0)
     return result
 

@@ -3,24 +3,27 @@
 Each feature with applications registers one `ReviewKind` (its model uses
 `portal.admin.review.ReviewMixin`). The inbox, the dashboard counts and the
 decision service then work for every kind without knowing it. Every query here
-filters through `scoped_branch_ids(user, REVIEW_ROLES)`, the one scoping place.
+filters through scope.py, the one scoping place: the review scope's paths
+(`scope_paths(user, REVIEW_ROLES)`) and `ids_under()` them.
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import Row, Select, bindparam, literal, select, union_all
 
+from portal import plainrows
 from portal.admin import tallies
 from portal.branches.models import Branch
 from portal.branches.scope import (
     REVIEW_ROLES,
+    BranchLabel,
     active_grants,
     can_review,
+    ids_under,
     scope_paths,
-    scoped_branch_ids,
-    subtree_ids,
 )
 from portal.extensions import db
 
@@ -29,6 +32,8 @@ PAGE_SIZE = 20
 # Levels whose children can only be grassroots units.
 BELOW_ONLY_UNITS = frozenset({"county", "grassroots"})
 PENDING = "pending"
+# The inbox's branch filter lists at most this many branches.
+CHOICES_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -36,23 +41,46 @@ class ReviewKind:
     """One kind of application that staff approve in the inbox.
 
     key: stable id, also the audit log's object_kind and the ?kind= filter.
-    label: translated name (a lazy string). summary(obj) -> one translated line.
+    label: translated name (a lazy string).
+    cards: the statement reading what an inbox card shows, as plain rows (start it with
+    `card_select`). summary(card) -> one translated line from such a row.
     facts(obj) -> [(label, value)] for the item page. on_approved(obj, actor) runs
-    inside the deciding transaction. load_options: loader options so a page of
-    items loads its related rows in a few queries, not one per item.
-    personal_fields: which real-name fields the item page shows, for the audit log.
+    inside the deciding transaction.
+    personal_fields: which real-name fields the summary and facts show, for the audit log.
     """
 
     key: str
     label: object
     model: type
-    summary: Callable[[object], str]
+    cards: Select
+    summary: Callable[[Row], str]
     on_approved: Callable[[object, object], None] | None = None
     facts: Callable[[object], Sequence[tuple[str, str]]] | None = None
-    load_options: tuple = field(default_factory=tuple)
     # The applicant's real-name profile fields the item page shows (names only): each
     # opening of the page is written to the audit log as a view of personal data.
     personal_fields: tuple[str, ...] = ()
+
+
+def card_select(model, *columns) -> Select:
+    """The start of a kind's `cards` statement: what every card shows (id, created_at,
+    branch_id, and the deciding branch's names as branch_zh / branch_en) and `columns`,
+    for the ids bound as `ids`. The kind adds the joins its own columns need.
+
+    A page of cards is read as rows, not ORM objects with their related objects loaded:
+    the inbox is the page staff open all day, and building twenty applications with
+    their applicants and branches cost more than the rest of the page."""
+    return (
+        select(
+            model.id,
+            model.created_at,
+            model.branch_id,
+            Branch.name_zh.label("branch_zh"),
+            Branch.name_en.label("branch_en"),
+            *columns,
+        )
+        .join(Branch, Branch.id == model.branch_id)
+        .where(model.id.in_(bindparam("ids", expanding=True)))
+    )
 
 
 _KINDS: dict[str, ReviewKind] = {}
@@ -62,6 +90,7 @@ def register_kind(kind: ReviewKind) -> ReviewKind:
     """Add a kind to the workbench (at import time). Re-registering a key replaces it,
     so re-importing a module in tests is harmless."""
     _KINDS[kind.key] = kind
+    _ordered_keys.cache_clear()
     return kind
 
 
@@ -88,10 +117,6 @@ def pending_clause(model):
     return model.status == literal(PENDING, literal_execute=True)
 
 
-def _pending(kind: ReviewKind, branch_ids: Select):
-    return (pending_clause(kind.model), kind.model.branch_id.in_(branch_ids))
-
-
 def review_roots(user, within: Branch | None = None) -> list[int]:
     """Ids of the top branches of the user's review scope (none nested in another),
     narrowed to `within`'s subtree when given."""
@@ -114,21 +139,34 @@ def pending_counts_by_kind(user, within: Branch | None = None) -> dict[str, int]
 
 @dataclass
 class InboxItem:
+    """One card: its kind and its row from the kind's `cards` statement."""
+
     kind: ReviewKind
-    obj: object
+    card: Row
+
+    @property
+    def id(self) -> int:
+        return self.card.id
 
     @property
     def key(self) -> str:
         """What a bulk-approve checkbox carries: "<kind>:<id>"."""
-        return f"{self.kind.key}:{self.obj.id}"
+        return f"{self.kind.key}:{self.card.id}"
+
+    @property
+    def branch_id(self) -> int:
+        return self.card.branch_id
+
+    def branch_name(self, locale: str) -> str:
+        return self.card.branch_en if locale == "en" else self.card.branch_zh
 
     @property
     def summary(self) -> str:
-        return self.kind.summary(self.obj)
+        return self.kind.summary(self.card)
 
     @property
     def waiting_since(self) -> datetime:
-        return self.obj.created_at
+        return self.card.created_at
 
 
 @dataclass
@@ -149,23 +187,30 @@ class InboxPage:
 
 
 def _filters(user, kind: ReviewKind | None, branch: Branch | None):
+    """(the paths the items' branches lie under, the kind keys) for the inbox filters."""
     # A branch filter is a subtree inside the scope; the caller has checked the branch
     # is in scope (out of scope answers 404 there), so the subtree is the whole filter.
-    scope = subtree_ids(branch) if branch is not None else scoped_branch_ids(user, REVIEW_ROLES)
-    chosen = [kind] if kind is not None else kinds()
-    return scope, chosen
+    paths = (branch.path,) if branch is not None else tuple(scope_paths(user, REVIEW_ROLES))
+    keys = (kind.key,) if kind is not None else tuple(k.key for k in kinds())
+    return paths, keys
 
 
-def _ordered_keys(chosen: list[ReviewKind], scope: Select) -> Select:
-    """(kind, id, created_at) of every pending item, oldest first, across kinds."""
-    parts = [
-        select(
-            literal(k.key).label("kind"),
-            k.model.id.label("id"),
-            k.model.created_at.label("created_at"),
-        ).where(*_pending(k, scope))
-        for k in chosen
-    ]
+@lru_cache(maxsize=1024)
+def _ordered_keys(kind_keys: tuple[str, ...], paths: tuple[str, ...], dialect: str) -> Select:
+    """(kind, id) of every pending item under `paths`, oldest first, across kinds.
+    Built once per scope shape: building and hashing it anew cost as much as running it.
+    (`dialect` is part of the key because path_under writes SQLite's form differently.)"""
+    scope = ids_under(paths)
+    parts = []
+    for key in kind_keys:
+        model = _KINDS[key].model
+        parts.append(
+            select(
+                literal(key).label("kind"),
+                model.id.label("id"),
+                model.created_at.label("created_at"),
+            ).where(pending_clause(model), model.branch_id.in_(scope))
+        )
     if len(parts) == 1:
         sub = parts[0].subquery()
     else:
@@ -173,20 +218,28 @@ def _ordered_keys(chosen: list[ReviewKind], scope: Select) -> Select:
     return select(sub.c.kind, sub.c.id).order_by(sub.c.created_at, sub.c.kind, sub.c.id)
 
 
+def _keys(kind_keys, paths, limit: int | None = None, offset: int = 0) -> list[tuple[str, int]]:
+    stmt = _ordered_keys(kind_keys, paths, db.session.get_bind().dialect.name)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return [(k, i) for k, i in plainrows.rows(stmt)]
+
+
 def _load(keys: Sequence[tuple[str, int]]) -> list[InboxItem]:
-    """Load the objects behind (kind, id) pairs: one query per kind, order kept."""
+    """The cards behind (kind, id) pairs: one query per kind, order kept."""
     by_kind: dict[str, list[int]] = {}
     for key, obj_id in keys:
         by_kind.setdefault(key, []).append(obj_id)
-    loaded: dict[tuple[str, int], object] = {}
+    loaded: dict[tuple[str, int], Row] = {}
     for key, ids in by_kind.items():
-        kind = _KINDS[key]
-        rows = db.session.scalars(
-            select(kind.model).where(kind.model.id.in_(ids)).options(*kind.load_options)
-        )
-        for obj in rows.unique():
-            loaded[(key, obj.id)] = obj
+        for card in plainrows.rows(_KINDS[key].cards, ids=ids):
+            loaded[(key, card.id)] = card
     return [InboxItem(_KINDS[k], loaded[(k, i)]) for k, i in keys if (k, i) in loaded]
+
+
+def card_of(kind: ReviewKind, obj) -> Row:
+    """The card row of one application (the item page shows its summary)."""
+    return plainrows.rows(kind.cards, ids=[obj.id]).one()
 
 
 def inbox_page(
@@ -195,15 +248,14 @@ def inbox_page(
     """One page (PAGE_SIZE) of pending items in the user's review scope, oldest first,
     optionally only one kind and/or one in-scope branch's subtree, with per-kind counts.
     A page past the end is clamped to the last page."""
-    scope, chosen = _filters(user, kind, branch)
+    paths, kind_keys = _filters(user, kind, branch)
     counts = pending_counts_by_kind(user, within=branch)
-    total = sum(counts[k.key] for k in chosen)
+    total = sum(counts[k] for k in kind_keys)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     keys = []
     if total:
-        stmt = _ordered_keys(chosen, scope).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        keys = [(k, i) for k, i in db.session.execute(stmt)]
+        keys = _keys(kind_keys, paths, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return InboxPage(_load(keys), counts, total, page, pages)
 
 
@@ -212,8 +264,8 @@ def iter_inbox(
 ) -> Iterator[InboxItem]:
     """Every pending item in scope (same filters and order as inbox_page), loaded in
     batches, for exports."""
-    scope, chosen = _filters(user, kind, branch)
-    keys = [(k, i) for k, i in db.session.execute(_ordered_keys(chosen, scope))]
+    paths, kind_keys = _filters(user, kind, branch)
+    keys = _keys(kind_keys, paths)
     for start in range(0, len(keys), batch):
         yield from _load(keys[start : start + batch])
 
@@ -230,7 +282,29 @@ def find_in_scope(user, key: str, object_id: int):
     return obj
 
 
-def branch_filter_choices(user, limit: int = 200) -> list[Branch]:
+# The inbox branch filter's choices: the given branches and their open children above
+# grassroots level. A union rather than "id IN (..) OR parent_id IN (..)": each half uses
+# its index, where the OR would read all 10 000 branches of a province.
+_CHOICES = (
+    select(Branch.id, Branch.path, Branch.name_zh, Branch.name_en)
+    .where(
+        Branch.id.in_(
+            union_all(
+                select(Branch.id).where(Branch.id.in_(bindparam("ids", expanding=True))),
+                select(Branch.id).where(
+                    Branch.parent_id.in_(bindparam("ids", expanding=True)),
+                    Branch.level != "grassroots",
+                ),
+            )
+        ),
+        Branch.closed_at.is_(None),
+    )
+    .order_by(Branch.path)
+    .limit(CHOICES_MAX)
+)
+
+
+def branch_filter_choices(user) -> list[BranchLabel]:
     """A short list for the inbox's branch filter: the branches where the user holds a
     reviewing role and their open direct children above grassroots level (a province admin
     gets ~10 cities, a county officer just their county, never hundreds of units). Any
@@ -240,21 +314,8 @@ def branch_filter_choices(user, limit: int = 200) -> list[Branch]:
         return []
     if all(g.level in BELOW_ONLY_UNITS for g in grants):
         # A county's children are grassroots units, which the list leaves out: the
-        # branches of the grants are the whole list, already loaded with them.
+        # branches of the grants are the whole list, already read with them.
         branches = {g.branch_id: g.branch for g in grants}
-        return sorted(branches.values(), key=lambda b: b.path)[:limit]
-    role_ids = {g.branch_id for g in grants}
-    # A union rather than "id IN (..) OR parent_id IN (..)": each half uses its index,
-    # where the OR would read all 10 000 branches of a province.
-    wanted = union_all(
-        select(Branch.id).where(Branch.id.in_(role_ids)),
-        select(Branch.id).where(Branch.parent_id.in_(role_ids), Branch.level != "grassroots"),
-    )
-    return list(
-        db.session.scalars(
-            select(Branch)
-            .where(Branch.id.in_(wanted), Branch.closed_at.is_(None))
-            .order_by(Branch.path)
-            .limit(limit)
-        )
-    )
+        return sorted(branches.values(), key=lambda b: b.path)[:CHOICES_MAX]
+    ids = sorted({g.branch_id for g in grants})
+    return [BranchLabel(*row) for row in plainrows.rows(_CHOICES, ids=ids)]

@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship
 
-from portal.accounts.models import User
+from portal.accounts.models import RealNameProfile, User
+from portal.accounts.phone import mask_phone
 from portal.admin.review import (
     PENDING,
     ReviewError,
@@ -19,7 +20,7 @@ from portal.admin.review import (
     one_pending_per_applicant,
     review_indexes,
 )
-from portal.admin.workbench import ReviewKind, register_kind
+from portal.admin.workbench import ReviewKind, card_select, register_kind
 from portal.branches.models import Branch
 from portal.extensions import db
 
@@ -175,24 +176,43 @@ def _branch_name(branch: Branch | None) -> str:
     return branch.name(str(get_locale())) if branch is not None else ""
 
 
+def _who(full_name: str | None, phone: str | None) -> str:
+    """The applicant as a reviewer sees them: real name (if given) and masked number."""
+    masked = mask_phone(phone)
+    return f"{full_name} ({masked})" if full_name else masked
+
+
 def _applicant(req: BranchAttachmentRequest) -> str:
     user = req.user
     if user is None:
         return ""
-    if user.profile is not None:
-        return f"{user.profile.full_name} ({user.masked_phone})"
-    return user.masked_phone
+    return _who(user.profile.full_name if user.profile is not None else None, user.phone)
 
 
-def _summary(req: BranchAttachmentRequest) -> str:
-    if req.is_transfer:
-        return _(
-            "%(who)s asks to move from %(old)s to %(new)s",
-            who=_applicant(req),
-            old=_branch_name(req.from_branch),
-            new=_branch_name(req.branch),
-        )
-    return _("%(who)s asks to join %(new)s", who=_applicant(req), new=_branch_name(req.branch))
+_FROM = aliased(Branch)
+_CARDS = (
+    card_select(
+        BranchAttachmentRequest,
+        BranchAttachmentRequest.from_branch_id,
+        _FROM.name_zh.label("from_zh"),
+        _FROM.name_en.label("from_en"),
+        RealNameProfile.full_name,
+        User.phone,
+    )
+    .join(User, User.id == BranchAttachmentRequest.user_id)
+    .outerjoin(RealNameProfile, RealNameProfile.user_id == User.id)
+    .outerjoin(_FROM, _FROM.id == BranchAttachmentRequest.from_branch_id)
+)
+
+
+def _summary(card) -> str:
+    en = str(get_locale()) == "en"
+    who = _who(card.full_name, card.phone)
+    new = card.branch_en if en else card.branch_zh
+    if card.from_branch_id is not None:
+        old = card.from_en if en else card.from_zh
+        return _("%(who)s asks to move from %(old)s to %(new)s", who=who, old=old, new=new)
+    return _("%(who)s asks to join %(new)s", who=who, new=new)
 
 
 def _facts(req: BranchAttachmentRequest) -> list[tuple[str, str]]:
@@ -211,14 +231,10 @@ register_kind(
         key=KIND,
         label=_l("Home branch request"),
         model=BranchAttachmentRequest,
+        cards=_CARDS,
         summary=_summary,
         facts=_facts,
         on_approved=_attach,
-        personal_fields=("full_name",),  # _applicant shows the real name
-        load_options=(
-            joinedload(BranchAttachmentRequest.user).joinedload(User.profile),
-            joinedload(BranchAttachmentRequest.branch),
-            joinedload(BranchAttachmentRequest.from_branch),
-        ),
+        personal_fields=("full_name",),  # the summary and _applicant show the real name
     )
 )

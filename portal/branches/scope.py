@@ -10,11 +10,13 @@ page and the check behind it can never disagree. Nothing else in `portal/` shoul
 compare paths in SQL (tests/test_scope.py greps for it).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import abort, g, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 
+from portal import plainrows
 from portal.branches.models import Branch, StaffRole
 from portal.extensions import db
 
@@ -29,15 +31,38 @@ ROLE_ORDER = ("admin", "officer", "auditor")
 MAX_ID = 2**31 - 1
 
 
+class BranchLabel(NamedTuple):
+    """What a page needs to name and order a branch, without loading the Branch."""
+
+    id: int
+    path: str
+    name_zh: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
 @dataclass(frozen=True)
 class Grant:
     role: str
     branch_id: int
     path: str
     level: str
-    # The branch itself, loaded with the grant: pages that name the user's branches
+    # The branch's names, read with the grant: pages that name the user's branches
     # (the inbox filter, the dashboard) need no query of their own.
-    branch: Branch = field(compare=False, repr=False)
+    branch: BranchLabel
+
+
+_GRANTS = (
+    select(StaffRole.role, Branch.id, Branch.path, Branch.level, Branch.name_zh, Branch.name_en)
+    .join(Branch, Branch.id == StaffRole.branch_id)
+    .where(
+        StaffRole.user_id == bindparam("user_id"),
+        StaffRole.revoked_at.is_(None),
+        Branch.closed_at.is_(None),
+    )
+)
 
 
 def active_grants(user) -> list[Grant]:
@@ -48,16 +73,10 @@ def active_grants(user) -> list[Grant]:
     memo = _request_memo()
     if memo is not None and user.id in memo:
         return list(memo[user.id])
-    rows = db.session.execute(
-        select(StaffRole.role, Branch)
-        .join(Branch, Branch.id == StaffRole.branch_id)
-        .where(
-            StaffRole.user_id == user.id,
-            StaffRole.revoked_at.is_(None),
-            Branch.closed_at.is_(None),
-        )
-    ).all()
-    grants = [Grant(role, b.id, b.path, b.level, b) for role, b in rows]
+    grants = [
+        Grant(role, bid, path, level, BranchLabel(bid, path, name_zh, name_en))
+        for role, bid, path, level, name_zh, name_en in plainrows.rows(_GRANTS, user_id=user.id)
+    ]
     if memo is not None:
         memo[user.id] = tuple(grants)
     return grants
@@ -139,21 +158,31 @@ def subtree_ids(branch: Branch) -> Select:
     return select(Branch.id).where(path_under(branch.path))
 
 
-def scope_clause(
-    user, roles: frozenset[str] = ALL_ROLES, column=Branch.path
-) -> ColumnElement[bool]:
-    """A WHERE condition on a branch path column (`Branch.path` by default, so join
-    Branch first) that keeps only the user's scope for `roles`. False when they hold none."""
-    paths = _paths(user, roles)
+def under_any(paths: list[str] | tuple[str, ...], column=Branch.path) -> ColumnElement[bool]:
+    """SQL for "`column` lies under one of `paths`" (from `scope_paths()`); false for none."""
     if not paths:
         return false()
     return or_(*[path_under(p, column) for p in paths])
 
 
+def scope_clause(
+    user, roles: frozenset[str] = ALL_ROLES, column=Branch.path
+) -> ColumnElement[bool]:
+    """A WHERE condition on a branch path column (`Branch.path` by default, so join
+    Branch first) that keeps only the user's scope for `roles`. False when they hold none."""
+    return under_any(_paths(user, roles), column)
+
+
+def ids_under(paths: list[str] | tuple[str, ...]) -> Select:
+    """A sub-select of the ids of the branches under `paths` (from `scope_paths()`, or one
+    in-scope branch's path): it depends only on the paths, so a caller may build it once."""
+    return select(Branch.id).where(under_any(paths))
+
+
 def scoped_branch_ids(user, roles: frozenset[str] = ALL_ROLES) -> Select:
     """A sub-select of the ids of every branch in the user's scope for `roles`.
     Empty when the user holds none of them."""
-    return select(Branch.id).where(scope_clause(user, roles))
+    return ids_under(_paths(user, roles))
 
 
 def in_scope(user, branch: Branch | None, roles: frozenset[str] = ALL_ROLES) -> bool:

@@ -53,7 +53,9 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(phone
     # 1. Register: ask for a code.
     page.goto(page.base + "/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
-    page.get_by_role("navigation", name=t("Account")).get_by_role("link", name=t("Register")).click()
+    page.get_by_role("navigation", name=t("Account")).get_by_role(
+        "link", name=t("Register")
+    ).click()
     page.get_by_label(t("Mobile number")).fill(PHONE)
     page.get_by_role("button", name=t("Send me a code")).click()
     page.wait_for_url("**/account/register/verify")
@@ -76,7 +78,9 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(phone
     page.get_by_label(t("Mobile number")).fill(PHONE)
     page.get_by_label(t("Password")).fill(PASSWORD)
     page.get_by_role("button", name=t("Log in"), exact=True).click()
-    page.get_by_role("navigation", name=t("Account")).get_by_role("link", name=t("My account")).click()
+    page.get_by_role("navigation", name=t("Account")).get_by_role(
+        "link", name=t("My account")
+    ).click()
 
     # 4. The real-name profile: the ID number is shown masked, never whole.
     page.get_by_role("link", name=t("Add my real-name profile")).click()

@@ -15,7 +15,12 @@ VIEWPORTS = {
     "360x740": ({"width": 360, "height": 740}, 2),
     "180x370-zoom200": ({"width": 180, "height": 370}, 4),
 }
-PAGES = {"home": "/", "login": "/account/login", "register": "/account/register", "account": "/account/"}
+PAGES = {
+    "home": "/",
+    "login": "/account/login",
+    "register": "/account/register",
+    "account": "/account/",
+}
 CARE_MIN_FONT_PX = 18
 CARE_MIN_TAP_PX = 60
 
@@ -56,8 +61,12 @@ def t(app):
 def _new_page(browser, live_server, viewport_name):
     viewport, scale = VIEWPORTS[viewport_name]
     context = browser.new_context(
-        viewport=viewport, user_agent=WECHAT_UA, locale="zh-CN",
-        device_scale_factor=scale, is_mobile=True, has_touch=True,
+        viewport=viewport,
+        user_agent=WECHAT_UA,
+        locale="zh-CN",
+        device_scale_factor=scale,
+        is_mobile=True,
+        has_touch=True,
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -137,7 +146,9 @@ CARE_CASES = [
 
 
 @pytest.mark.parametrize("viewport, name", CARE_CASES)
-def test_care_mode_has_large_type_and_tap_targets(browser, live_server, make_user, t, viewport, name):
+def test_care_mode_has_large_type_and_tap_targets(
+    browser, live_server, make_user, t, viewport, name
+):
     context, page = _new_page(browser, live_server, viewport)
     try:
         _visit(page, t, make_user, name, care=True)
