@@ -42,8 +42,10 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale
     from portal.sessions import DatabaseSessionInterface
+    from portal.transactions import init_transactions
 
     db.init_app(app)
+    init_transactions(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -32,6 +32,11 @@ def yuan(fen: int | None) -> str:
     return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
+def figure(n: int, unit: str) -> str:
+    """A plan-indicator figure: money (fen) as yuan, anything else as a whole number."""
+    return yuan(n) if unit == "fen" else f"{n:,}"
+
+
 def _current_user_is_staff() -> bool:
     from flask_login import current_user
 
@@ -70,7 +75,7 @@ def _permission_helpers() -> dict:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan)
+    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan, figure=figure)
 
     @app.context_processor
     def common():

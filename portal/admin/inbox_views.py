@@ -132,10 +132,14 @@ def inbox():
         waiting=waiting_memo(),
         # Each item's branch links to the inbox filtered by it: one url_for, not fifty.
         by_branch_url=url_for(".inbox", **({"kind": kind.key} if kind else {})),
-        # Translated once per page, not once per item.
-        kind_labels={k.key: str(k.label) for k in workbench.kinds()},
+        kind_labels=_kind_labels(),
         item_urls=_item_url_prefixes(),
     )
+
+
+def _kind_labels() -> dict[str, str]:
+    """Each kind's label, translated once per page rather than once per item."""
+    return {k.key: str(k.label) for k in workbench.kinds()}
 
 
 def _item_url_prefixes() -> dict[str, str]:
@@ -158,13 +162,14 @@ def _export(fmt: str, kind, branch):
         _("Summary"),
     ]
     now = utcnow()
+    labels = _kind_labels()
     rows = [
         [
-            str(item.kind.label),
+            labels[item.kind],
             item.id,
             localtime(item.waiting_since),
             (now - item.waiting_since).days,
-            item.branch_name("zh"),
+            item.branch_name,
             item.summary,
         ]
         for item in workbench.iter_inbox(current_user, kind, branch)
@@ -199,7 +204,7 @@ def _render_item(kind, obj, approve_form=None, reject_form=None):
         "admin/inbox_item.html",
         kind=kind,
         obj=obj,
-        summary=kind.summary(workbench.card_of(kind, obj)),
+        summary=workbench.summary_of(kind, obj),
         facts=facts,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),

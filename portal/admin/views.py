@@ -1,9 +1,13 @@
 """The staff dashboard: pending work and plan indicators for the staff member's scope."""
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from portal import plainrows
 from portal.admin import bp
 from portal.admin.audit_query import role_label
 from portal.admin.indicators import cached_rollup_all, chosen_indicator, indicators, sections
@@ -15,18 +19,43 @@ from portal.branches.scope import (
     active_grants,
     can_review,
     get_branch_in_scope_or_404,
+    ids_under,
     in_scope,
-    scoped_branch_ids,
-    subtree_ids,
     top_grants,
 )
-from portal.extensions import db
 from portal.timeutil import today_local
 
 
 def _cache_seconds() -> float:
     """INDICATOR_CACHE_SECONDS; 5 minutes by default, off in tests unless set."""
     return current_app.config.get("INDICATOR_CACHE_SECONDS", 0 if current_app.testing else 300)
+
+
+class ChildBranch(NamedTuple):
+    """A branch right below a dashboard root, as the page shows it."""
+
+    id: int
+    path: str
+    parent_id: int
+    name_zh: str
+    name_en: str
+    closed_at: datetime | None
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+_CHILDREN = (
+    select(
+        Branch.id, Branch.path, Branch.parent_id, Branch.name_zh, Branch.name_en, Branch.closed_at
+    )
+    .where(Branch.parent_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Branch.code, Branch.name_zh)
+)
 
 
 @bp.route("/", methods=["GET"])
@@ -39,25 +68,15 @@ def dashboard():
     if focus_id is not None:
         focus = get_branch_in_scope_or_404(focus_id, user, ALL_ROLES)
         roots = [focus]
-        scope_key: tuple = ("branch", focus.path)
-        scope_ids = subtree_ids(focus)
+        paths = (focus.path,)
     else:
-        top = top_grants(user)
-        root_ids = [g.branch_id for g in top]
-        scope_key = ("scope", *sorted(g.path for g in top))
-        roots = db.session.scalars(
-            select(Branch).where(Branch.id.in_(root_ids)).order_by(Branch.path)
-        ).all()
-        scope_ids = scoped_branch_ids(user, ALL_ROLES)
-
-    children = db.session.scalars(
-        select(Branch)
-        .where(Branch.parent_id.in_([r.id for r in roots]))
-        .order_by(Branch.code, Branch.name_zh)
-    ).all()
+        # The top branches of the scope come with the grants: no query.
+        roots = sorted((g.branch for g in top_grants(user)), key=lambda b: b.path)
+        paths = tuple(r.path for r in roots)
+    children = [ChildBranch(*row) for row in plainrows.rows(_CHILDREN, ids=[r.id for r in roots])]
     cache_for = _cache_seconds()
     figures = cached_rollup_all(
-        scope_key, scope_ids, [*roots, *children], today_local().year, cache_for
+        paths, ids_under(paths), [*roots, *children], today_local().year, cache_for
     )
 
     chosen = chosen_indicator(request.args.get("indicator"))
@@ -69,14 +88,8 @@ def dashboard():
         counts = pending_counts_by_kind(user, within=focus)
         pending = [(k, counts.get(k.key, 0)) for k in kinds()]
 
-    grant_branches = {
-        b.id: b
-        for b in db.session.scalars(
-            select(Branch).where(Branch.id.in_({g.branch_id for g in grants}))
-        )
-    }
     my_roles = sorted(
-        ((role_label(g.role), grant_branches[g.branch_id]) for g in grants),
+        ((role_label(g.role), g.branch) for g in grants),
         key=lambda pair: (pair[1].path, pair[0]),
     )
     parent = focus.parent if focus is not None and focus.parent is not None else None
@@ -84,6 +97,8 @@ def dashboard():
         "admin/dashboard.html",
         sections=sections(roots, children, figures, chosen),
         indicators=indicators(),
+        # Each label is shown several times: translated once here.
+        labels={ind.key: str(ind.label) for ind in indicators()},
         chosen=chosen,
         focus=focus,
         parent_in_scope=parent if parent is not None and in_scope(user, parent) else None,

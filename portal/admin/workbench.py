@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
+from flask_babel import get_locale
 from sqlalchemy import Row, Select, bindparam, literal, select, union_all
 
 from portal import plainrows
@@ -43,7 +45,8 @@ class ReviewKind:
     key: stable id, also the audit log's object_kind and the ?kind= filter.
     label: translated name (a lazy string).
     cards: the statement reading what an inbox card shows, as plain rows (start it with
-    `card_select`). summary(card) -> one translated line from such a row.
+    `card_select`). summaries(rows) -> one translated line per such row (a whole page at
+    once, so each wording is looked up in the catalogue once, not once per card).
     facts(obj) -> [(label, value)] for the item page. on_approved(obj, actor) runs
     inside the deciding transaction.
     personal_fields: which real-name fields the summary and facts show, for the audit log.
@@ -53,7 +56,7 @@ class ReviewKind:
     label: object
     model: type
     cards: Select
-    summary: Callable[[Row], str]
+    summaries: Callable[[Sequence[Row]], list[str]]
     on_approved: Callable[[object, object], None] | None = None
     facts: Callable[[object], Sequence[tuple[str, str]]] | None = None
     # The applicant's real-name profile fields the item page shows (names only): each
@@ -137,41 +140,25 @@ def pending_counts_by_kind(user, within: Branch | None = None) -> dict[str, int]
     return tallies.counts(review_roots(user, within), [k.key for k in kinds()])
 
 
-@dataclass
-class InboxItem:
-    """One card: its kind and its row from the kind's `cards` statement."""
+class InboxCard(NamedTuple):
+    """One pending item as the inbox shows it, its words ready in the page's language."""
 
-    kind: ReviewKind
-    card: Row
-
-    @property
-    def id(self) -> int:
-        return self.card.id
+    kind: str  # the kind's key
+    id: int
+    branch_id: int
+    branch_name: str
+    waiting_since: datetime
+    summary: str
 
     @property
     def key(self) -> str:
         """What a bulk-approve checkbox carries: "<kind>:<id>"."""
-        return f"{self.kind.key}:{self.card.id}"
-
-    @property
-    def branch_id(self) -> int:
-        return self.card.branch_id
-
-    def branch_name(self, locale: str) -> str:
-        return self.card.branch_en if locale == "en" else self.card.branch_zh
-
-    @property
-    def summary(self) -> str:
-        return self.kind.summary(self.card)
-
-    @property
-    def waiting_since(self) -> datetime:
-        return self.card.created_at
+        return f"{self.kind}:{self.id}"
 
 
 @dataclass
 class InboxPage:
-    items: list[InboxItem]
+    items: list[InboxCard]
     counts: dict[str, int]  # per kind, for the branch filter but not the kind filter
     total: int  # items matching both filters
     page: int
@@ -225,21 +212,27 @@ def _keys(kind_keys, paths, limit: int | None = None, offset: int = 0) -> list[t
     return [(k, i) for k, i in plainrows.rows(stmt)]
 
 
-def _load(keys: Sequence[tuple[str, int]]) -> list[InboxItem]:
+def _load(keys: Sequence[tuple[str, int]]) -> list[InboxCard]:
     """The cards behind (kind, id) pairs: one query per kind, order kept."""
     by_kind: dict[str, list[int]] = {}
     for key, obj_id in keys:
         by_kind.setdefault(key, []).append(obj_id)
-    loaded: dict[tuple[str, int], Row] = {}
+    en = str(get_locale()) == "en"
+    loaded: dict[tuple[str, int], InboxCard] = {}
     for key, ids in by_kind.items():
-        for card in plainrows.rows(_KINDS[key].cards, ids=ids):
-            loaded[(key, card.id)] = card
-    return [InboxItem(_KINDS[k], loaded[(k, i)]) for k, i in keys if (k, i) in loaded]
+        kind = _KINDS[key]
+        rows = plainrows.rows(kind.cards, ids=ids).all()
+        for row, summary in zip(rows, kind.summaries(rows), strict=True):
+            branch_name = row.branch_en if en else row.branch_zh
+            loaded[(key, row.id)] = InboxCard(
+                key, row.id, row.branch_id, branch_name, row.created_at, summary
+            )
+    return [loaded[key] for key in keys if key in loaded]
 
 
-def card_of(kind: ReviewKind, obj) -> Row:
-    """The card row of one application (the item page shows its summary)."""
-    return plainrows.rows(kind.cards, ids=[obj.id]).one()
+def summary_of(kind: ReviewKind, obj) -> str:
+    """The inbox summary line of one application (its item page shows it too)."""
+    return kind.summaries([plainrows.rows(kind.cards, ids=[obj.id]).one()])[0]
 
 
 def inbox_page(
@@ -261,7 +254,7 @@ def inbox_page(
 
 def iter_inbox(
     user, kind: ReviewKind | None = None, branch: Branch | None = None, batch: int = 500
-) -> Iterator[InboxItem]:
+) -> Iterator[InboxCard]:
     """Every pending item in scope (same filters and order as inbox_page), loaded in
     batches, for exports."""
     paths, kind_keys = _filters(user, kind, branch)

@@ -205,14 +205,22 @@ _CARDS = (
 )
 
 
-def _summary(card) -> str:
+def _summaries(cards) -> list[str]:
     en = str(get_locale()) == "en"
-    who = _who(card.full_name, card.phone)
-    new = card.branch_en if en else card.branch_zh
-    if card.from_branch_id is not None:
-        old = card.from_en if en else card.from_zh
-        return _("%(who)s asks to move from %(old)s to %(new)s", who=who, old=old, new=new)
-    return _("%(who)s asks to join %(new)s", who=who, new=new)
+    # Each wording translated once for the page (without arguments, gettext returns
+    # the pattern), then filled in per card.
+    moves = _("%(who)s asks to move from %(old)s to %(new)s")
+    joins = _("%(who)s asks to join %(new)s")
+    lines = []
+    for card in cards:
+        who = _who(card.full_name, card.phone)
+        new = card.branch_en if en else card.branch_zh
+        if card.from_branch_id is None:
+            lines.append(joins % {"who": who, "new": new})
+        else:
+            old = card.from_en if en else card.from_zh
+            lines.append(moves % {"who": who, "old": old, "new": new})
+    return lines
 
 
 def _facts(req: BranchAttachmentRequest) -> list[tuple[str, str]]:
@@ -232,7 +240,7 @@ register_kind(
         label=_l("Home branch request"),
         model=BranchAttachmentRequest,
         cards=_CARDS,
-        summary=_summary,
+        summaries=_summaries,
         facts=_facts,
         on_approved=_attach,
         personal_fields=("full_name",),  # the summary and _applicant show the real name
