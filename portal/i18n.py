@@ -1,7 +1,8 @@
 """Locale and care-mode choice. Order: the user's saved choice, then the session,
 then the browser's Accept-Language, then Simplified Chinese."""
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
 
 
@@ -25,3 +26,37 @@ def care_mode_on() -> bool:
     if current_user and current_user.is_authenticated:
         return bool(current_user.care_mode)
     return bool(session.get("care_mode"))
+
+
+def catalogue():
+    """The request's catalogue, for the templates' gettext.
+
+    Flask-Babel finds it anew on every call (the domain, the request's Babel state, the
+    locale, the cache key as a string): a page translates dozens of strings, and those
+    lookups cost more than the translating. This remembers it on Flask-Babel's own
+    per-request state, keyed by the locale object, so force_locale() (a message in the
+    recipient's language) or refresh() (the language was just switched) still take
+    effect at once. Without that state yet, Flask-Babel's own lookup answers.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    remembered = getattr(state, "portal_catalogue", None)
+    if remembered is not None and remembered[0] is locale:
+        return remembered[1]
+    translations = get_translations()
+    state.portal_catalogue = (locale, translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """Give Jinja's {{ _() }}, gettext and ngettext the remembered catalogue (replacing
+    the callables Flask-Babel installed; call after babel.init_app)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalogue().ugettext(s),
+        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

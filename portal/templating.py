@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
 
-from portal.i18n import care_mode_on
+from portal.i18n import care_mode_on, install_template_gettext
 
 
 def is_wechat() -> bool:
@@ -75,6 +75,7 @@ def _permission_helpers() -> dict:
 
 
 def init_templating(app: Flask) -> None:
+    install_template_gettext(app)
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan, figure=figure)
 
     @app.context_processor

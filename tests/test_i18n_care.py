@@ -127,3 +127,24 @@ def test_no_asset_from_another_origin():
         if p.is_file() and p.suffix in {".html", ".css", ".js"} and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_templates_follow_force_locale_and_refresh(app):
+    """Templates translate through a catalogue remembered per request (portal.i18n.catalogue):
+    a message rendered in the recipient's language, or a language switched mid-request,
+    must still take effect at once."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    def log_in():
+        return render_template_string("{{ _('Log in') }}")
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        chinese = log_in()
+        assert chinese != "Log in"
+        with force_locale("en"):
+            assert log_in() == "Log in"
+        assert log_in() == chinese
+        session["locale"] = "en"
+        refresh()
+        assert log_in() == "Log in"
