@@ -10,10 +10,11 @@ import json
 import logging
 import secrets
 from datetime import datetime
+from functools import cache
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import ForeignKey, String, Text, delete, or_, select, update
+from sqlalchemy import ForeignKey, String, Text, bindparam, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -95,6 +96,26 @@ def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
     return now - row.last_seen_at < idle and now - row.created_at < absolute
 
 
+@cache
+def _read_statement():
+    """The session row and its user by token hash, built once (every request runs it)."""
+    from portal.accounts.models import User
+
+    return (
+        select(
+            ServerSession.id,
+            ServerSession.data,
+            ServerSession.is_staff,
+            ServerSession.created_at,
+            ServerSession.last_seen_at,
+            ServerSession.revoked_at,
+            User,
+        )
+        .outerjoin(User, User.id == ServerSession.user_id)
+        .where(ServerSession.token_hash == bindparam("token_hash"))
+    )
+
+
 class DatabaseSessionInterface(SessionInterface):
     """Reads the row through db.session; writes through its own short ORM session so
     that saving the web session never commits (or is rolled back with) whatever the
@@ -104,26 +125,12 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return DbSession()
-        from portal.accounts.models import User
-
         # Read through the request's own db.session: one connection for the whole
         # request instead of a second check-out (and its ping) just for this row. The
         # user comes in the same round trip and waits in the identity map, so
         # Flask-Login's user_loader (db.session.get) needs no query of its own.
         try:
-            row = db.session.execute(
-                select(
-                    ServerSession.id,
-                    ServerSession.data,
-                    ServerSession.is_staff,
-                    ServerSession.created_at,
-                    ServerSession.last_seen_at,
-                    ServerSession.revoked_at,
-                    User,
-                )
-                .outerjoin(User, User.id == ServerSession.user_id)
-                .where(ServerSession.token_hash == hash_token(token))
-            ).first()
+            row = db.session.execute(_read_statement(), {"token_hash": hash_token(token)}).first()
         except SQLAlchemyError:
             # The database is down: serve the request as a visitor (healthz answers 503,
             # other pages their own error) instead of failing before any handler runs.

@@ -40,7 +40,8 @@ class RejectForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    """Only for the CSRF token; the ticked items are read from request.form."""
+    """Checks the bulk form's CSRF token; the ticked items are read from request.form.
+    (The inbox page writes the token itself with csrf_token(), as base.html does.)"""
 
 
 def _age(since) -> tuple[str, int]:
@@ -128,13 +129,18 @@ def inbox():
         branch=branch,
         branch_choices=choices,
         filter_args=_filter_args(kind, branch),
-        bulk_form=BulkForm(),
-        waiting=waiting_memo(),
+        # "Waiting 3 days" per card, each distinct wording translated once.
+        cards=_with_waiting(result.items),
         # Each item's branch links to the inbox filtered by it: one url_for, not fifty.
         by_branch_url=url_for(".inbox", **({"kind": kind.key} if kind else {})),
         kind_labels=_kind_labels(),
         item_urls=_item_url_prefixes(),
     )
+
+
+def _with_waiting(cards) -> list[tuple]:
+    words = waiting_memo()
+    return [(card, words(card.waiting_since)) for card in cards]
 
 
 def _kind_labels() -> dict[str, str]:
