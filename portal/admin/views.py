@@ -53,7 +53,8 @@ _CHILDREN = (
     select(
         Branch.id, Branch.path, Branch.parent_id, Branch.name_zh, Branch.name_en, Branch.closed_at
     )
-    .where(Branch.parent_id.in_(bindparam("ids", expanding=True)))
+    # The ids written into the SQL text: bound, PostgreSQL re-planned it on every request.
+    .where(Branch.parent_id.in_(bindparam("ids", expanding=True, literal_execute=True)))
     .order_by(Branch.code, Branch.name_zh)
 )
 

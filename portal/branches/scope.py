@@ -10,11 +10,12 @@ page and the check behind it can never disagree. Nothing else in `portal/` shoul
 compare paths in SQL (tests/test_scope.py greps for it).
 """
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import abort, g, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
 
 from portal import plainrows
 from portal.branches.models import Branch, StaffRole
@@ -141,15 +142,26 @@ def covers(paths: list[str], branch: Branch | None) -> bool:
     return branch is not None and any(branch.path.startswith(p) for p in paths)
 
 
+_PATH = re.compile(r"/(\d+/)+")
+
+
 def path_under(prefix: str, column=Branch.path) -> ColumnElement[bool]:
     """SQL for "`column` starts with the branch path `prefix`", written so the path
     index serves it. PostgreSQL: LIKE 'prefix%' (the index uses varchar_pattern_ops).
     SQLite's LIKE ignores case, which stops it using the index, so there it is the
     equivalent range [prefix, prefix with its final "/" turned into "0"): paths hold
-    only digits and "/", and "0" is the character right after "/"."""
+    only digits and "/", and "0" is the character right after "/".
+
+    On PostgreSQL the pattern is written into the SQL text, not bound: a prepared
+    statement's generic plan cannot use the index for a pattern it does not know, so
+    with a parameter PostgreSQL planned the inbox's query afresh on every request. A
+    path holds only digits and "/" (checked here), so it needs no quoting or escaping
+    beyond what the literal gets."""
+    if not _PATH.fullmatch(prefix):
+        raise ValueError(f"not a branch path: {prefix!r}")
     if db.session.get_bind().dialect.name == "sqlite":
         return and_(column >= prefix, column < prefix[:-1] + "0")
-    return column.startswith(prefix, autoescape=True)
+    return column.like(literal(prefix + "%", literal_execute=True))
 
 
 def subtree_ids(branch: Branch) -> Select:
