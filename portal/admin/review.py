@@ -40,14 +40,15 @@ class ReviewError(ValueError):
 
 
 def review_indexes(tablename: str) -> tuple:
-    """The indexes every review table needs. "Oldest first" walks (status, created_at).
+    """The indexes every review table needs. "Oldest first" walks (status, created_at),
+    index-only: id and branch_id (whether the item is in scope) come with it.
     Counting and listing a scope's pending items reads the partial index of pending rows
     by branch: index-only, however many decided rows pile up. Queries must compare
     status with a literal 'pending' for a planner to match it
     (see `workbench.pending_clause`)."""
     where = text("status = 'pending'")
     return (
-        Index(f"ix_{tablename}_status_created", "status", "created_at"),
+        Index(f"ix_{tablename}_status_created", "status", "created_at", "id", "branch_id"),
         Index(
             f"ix_{tablename}_pending_branch",
             "branch_id",
