@@ -97,9 +97,11 @@ def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
 
 
 @cache
-def _read_statement():
-    """The session row and its user by token hash, built once (every request runs it)."""
+def _read_statement(dialect: str):
+    """The session row, its user and the user's staff grants by token hash, built once
+    (every request runs it)."""
     from portal.accounts.models import User
+    from portal.branches.scope import grants_column
 
     return (
         select(
@@ -110,6 +112,7 @@ def _read_statement():
             ServerSession.last_seen_at,
             ServerSession.revoked_at,
             User,
+            grants_column(ServerSession.user_id, dialect),
         )
         .outerjoin(User, User.id == ServerSession.user_id)
         .where(ServerSession.token_hash == bindparam("token_hash"))
@@ -130,7 +133,8 @@ class DatabaseSessionInterface(SessionInterface):
         # user comes in the same round trip and waits in the identity map, so
         # Flask-Login's user_loader (db.session.get) needs no query of its own.
         try:
-            row = db.session.execute(_read_statement(), {"token_hash": hash_token(token)}).first()
+            statement = _read_statement(db.session.get_bind().dialect.name)
+            row = db.session.execute(statement, {"token_hash": hash_token(token)}).first()
         except SQLAlchemyError:
             # The database is down: serve the request as a visitor (healthz answers 503,
             # other pages their own error) instead of failing before any handler runs.
@@ -147,6 +151,10 @@ class DatabaseSessionInterface(SessionInterface):
             data = {}
         web_session = DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
         web_session.user = row.User
+        if row.User is not None:
+            from portal.branches.scope import remember_grants
+
+            remember_grants(row.User, row.grants)
         return web_session
 
     def save_session(self, app: Flask, session: DbSession, response: Response) -> None:

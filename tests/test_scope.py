@@ -369,3 +369,29 @@ def test_no_path_prefix_sql_outside_scope():
     # Keep the exceptions honest: drop an entry once its file no longer needs it.
     for name in PATH_SQL_NOT_YET_MOVED:
         assert _sql_path_startswith((root / name).read_text("utf-8")), name
+
+
+def test_grants_come_with_the_session_read_and_a_revocation_counts_at_once(app, login, world):
+    """A staff page reads the roles in the same query as the session (no query of its
+    own), and that read is fresh on every request: a revoked role is gone on the next."""
+    from sqlalchemy import event
+
+    officer = world.users["officer"]
+    client = _client(app, login, officer)
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert client.get("/admin/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    with_roles = [s for s in statements if "staff_roles" in s]
+    assert len(with_roles) == 1 and "server_sessions" in with_roles[0]
+
+    role = db.session.scalar(select(StaffRole).where(StaffRole.user_id == officer.id))
+    role.revoked_at = utcnow()
+    db.session.commit()
+    assert client.get("/admin/").status_code == 403

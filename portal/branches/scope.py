@@ -10,12 +10,13 @@ page and the check behind it can never disagree. Nothing else in `portal/` shoul
 compare paths in SQL (tests/test_scope.py greps for it).
 """
 
+import json
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import abort, g, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal, or_, select
 
 from portal import plainrows
 from portal.branches.models import Branch, StaffRole
@@ -55,29 +56,68 @@ class Grant:
     branch: BranchLabel
 
 
-_GRANTS = (
-    select(StaffRole.role, Branch.id, Branch.path, Branch.level, Branch.name_zh, Branch.name_en)
-    .join(Branch, Branch.id == StaffRole.branch_id)
-    .where(
-        StaffRole.user_id == bindparam("user_id"),
+_GRANT_COLUMNS = (
+    StaffRole.role,
+    Branch.id,
+    Branch.path,
+    Branch.level,
+    Branch.name_zh,
+    Branch.name_en,
+)
+
+
+def _live_grants(stmt: Select, user_id) -> Select:
+    return stmt.join(Branch, Branch.id == StaffRole.branch_id).where(
+        StaffRole.user_id == user_id,
         StaffRole.revoked_at.is_(None),
         Branch.closed_at.is_(None),
     )
-)
+
+
+_GRANTS = _live_grants(select(*_GRANT_COLUMNS).select_from(StaffRole), bindparam("user_id"))
+
+
+def _grant(role, bid, path, level, name_zh, name_en) -> Grant:
+    return Grant(role, bid, path, level, BranchLabel(bid, path, name_zh, name_en))
+
+
+def grants_column(user_id_column, dialect: str):
+    """The live grants of the user in `user_id_column`, as one JSON array of
+    [role, branch id, path, level, name_zh, name_en], for a query that reads the user
+    anyway: the session read brings them, so a staff page needs no query for its
+    grants (see remember_grants)."""
+    if dialect == "postgresql":
+        rows = func.json_agg(func.json_build_array(*_GRANT_COLUMNS))
+    else:
+        rows = func.json_group_array(func.json_array(*_GRANT_COLUMNS))
+    return (
+        _live_grants(select(rows).select_from(StaffRole), user_id_column)
+        .scalar_subquery()
+        .label("grants")
+    )
+
+
+def remember_grants(user, rows) -> None:
+    """Take `user`'s grants for this request from a `grants_column` value (JSON text on
+    SQLite, already decoded on PostgreSQL; NULL when there are none)."""
+    memo = _request_memo()
+    if memo is None or user is None:
+        return
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    memo[user.id] = tuple(_grant(*row) for row in rows or ())
 
 
 def active_grants(user) -> list[Grant]:
     """The user's live roles with their branch paths (closed branches grant nothing).
-    Read once per request and remembered for the rest of it (see forget_grants)."""
+    Read once per request, usually with the session (remember_grants), and remembered
+    for the rest of it (see forget_grants)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     memo = _request_memo()
     if memo is not None and user.id in memo:
         return list(memo[user.id])
-    grants = [
-        Grant(role, bid, path, level, BranchLabel(bid, path, name_zh, name_en))
-        for role, bid, path, level, name_zh, name_en in plainrows.rows(_GRANTS, user_id=user.id)
-    ]
+    grants = [_grant(*row) for row in plainrows.rows(_GRANTS, user_id=user.id)]
     if memo is not None:
         memo[user.id] = tuple(grants)
     return grants
