@@ -4,6 +4,7 @@ then the browser's Accept-Language, then Simplified Chinese."""
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
+from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -50,13 +51,29 @@ def catalogue():
     return translations
 
 
+def _template_gettext(string, **variables):
+    # What Jinja's newstyle gettext does (the translation is trusted markup, the
+    # variables are escaped into it, "%" is always applied), without its two extra
+    # calls through the template context for every string.
+    return Markup(catalogue().ugettext(string)) % variables
+
+
+def _template_ngettext(singular, plural, num, **variables):
+    variables.setdefault("num", num)
+    return Markup(catalogue().ungettext(singular, plural, num)) % variables
+
+
 def install_template_gettext(app) -> None:
-    """Give Jinja's {{ _() }}, gettext and ngettext the remembered catalogue (replacing
-    the callables Flask-Babel installed; call after babel.init_app)."""
+    """Give the templates' {{ _() }}, gettext and ngettext the remembered catalogue
+    (replacing what Flask-Babel installed; call after babel.init_app). Every template is
+    autoescaped (Flask does so for .html files and for strings)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: catalogue().ugettext(s),
         ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
         pgettext=lambda c, s: catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
         newstyle=True,
+    )
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )
