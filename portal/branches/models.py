@@ -29,6 +29,9 @@ class Branch(db.Model):
             postgresql_ops={"path": "varchar_pattern_ops"},
             postgresql_include=["id"],
         ),
+        # The other way round: "is this item's branch in the scope?" for each item on
+        # the way to a deep inbox page reads the path from the index, not the table.
+        Index("ix_branches_id_path", "id", "path"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,8 +1,9 @@
-"""review tables: the "oldest first" index covers what the inbox's page keys need
+"""the inbox's page keys are read from indexes alone
 
 The inbox walks (status, created_at) for a whole province's pending items. With id and
-branch_id in the index too, that walk is index-only: a deep page (offset 380) no
-longer fetches every skipped row from the table to read its branch.
+branch_id in that index too, the walk is index-only; and (id, path) on branches answers
+"is this item's branch in the scope?" without the table. A deep page (offset 380) no
+longer fetches each skipped item and its branch from the tables.
 
 Revision ID: 0006
 Revises: 0005
@@ -27,7 +28,11 @@ def _recreate(columns):
 
 def upgrade():
     _recreate(['status', 'created_at', 'id', 'branch_id'])
+    with op.batch_alter_table('branches', schema=None) as batch_op:
+        batch_op.create_index('ix_branches_id_path', ['id', 'path'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('branches', schema=None) as batch_op:
+        batch_op.drop_index('ix_branches_id_path')
     _recreate(['status', 'created_at'])
