@@ -105,6 +105,34 @@ def test_inbox_is_scoped(tree, spread, staff, client, login, holder, role, visib
     assert f'data-kind="{KIND}">{len(visible)}<' in page
 
 
+def test_counts_come_with_the_grants_and_add_up_over_several_branches(
+    app, tree, spread, staff, grant_role, client, login
+):
+    """Roles at two counties (and a redundant one below them): the badge counts both
+    counties once each, from the tallies read with the grants, with no tally query; a
+    branch filter inside the scope reads that branch's tally."""
+    from sqlalchemy import event
+
+    officer = grant_role(staff(tree.a), tree.b, "officer")
+    grant_role(officer, tree.g, "admin")
+    login(client, officer)
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        page = client.get("/admin/inbox").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert f'data-kind="{KIND}">3<' in page  # a, g (below a) and b
+    assert not [s for s in statements if "pending_tallies" in s and "server_sessions" not in s]
+
+    page = client.get(f"/admin/inbox?branch={tree.a.id}").get_data(as_text=True)
+    assert f'data-kind="{KIND}">2<' in page
+
+
 @pytest.mark.parametrize("role", ["auditor", None])
 def test_auditors_and_citizens_get_403_and_see_nothing(
     tree, spread, staff, make_user, client, login, role

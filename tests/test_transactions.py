@@ -73,9 +73,7 @@ def test_a_core_write_left_uncommitted_is_rolled_back(app, make_user):
     db.session.commit()
     with transaction_ends() as seen:
         with app.app_context():
-            plainrows.rows(
-                User.__table__.update().where(User.id == user.id).values(locale="en")
-            )
+            plainrows.rows(User.__table__.update().where(User.id == user.id).values(locale="en"))
     assert seen == ["rollback"]
     db.session.expire_all()
     assert db.session.get(User, user.id).locale != "en"

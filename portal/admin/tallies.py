@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal import plainrows
 from portal.admin.models import PendingTally
+from portal.branches import scope
 from portal.branches.models import Branch
 from portal.extensions import db
 
@@ -68,6 +69,35 @@ def counts(root_ids: list[int], kind_keys: list[str]) -> dict[str, int]:
         return result
     for kind, n in plainrows.rows(_COUNTS, root_ids=root_ids, kind_keys=kind_keys):
         result[kind] = int(n or 0)
+    return result
+
+
+def _pending_json(branch_id_column, dialect: str):
+    """[[kind, n], ...]: the non-zero tallies of the branch in `branch_id_column`."""
+    if dialect == "postgresql":
+        pairs = func.json_agg(func.json_build_array(PendingTally.kind, PendingTally.n))
+    else:
+        pairs = func.json_group_array(func.json_array(PendingTally.kind, PendingTally.n))
+    return (
+        select(pairs)
+        .where(PendingTally.branch_id == branch_id_column, PendingTally.n != 0)
+        .scalar_subquery()
+    )
+
+
+# The tallies of the staff member's own branches come with their grants (the session
+# read), so an inbox or dashboard over their whole scope needs no query for its counts.
+scope.read_with_grants("pending", _pending_json)
+
+
+def counts_of_grants(grants, kind_keys: list[str]) -> dict[str, int]:
+    """Pending items per kind under the branches of `grants` (none nested in another),
+    from the tallies read with them."""
+    result = dict.fromkeys(kind_keys, 0)
+    for grant in grants:
+        for kind, n in grant.figures.get("pending") or ():
+            if kind in result:
+                result[kind] += int(n)
     return result
 
 

@@ -26,6 +26,7 @@ from portal.branches.scope import (
     can_review,
     ids_under,
     scope_paths,
+    top_grants,
 )
 from portal.extensions import db
 
@@ -117,24 +118,18 @@ def pending_clause(model):
     return model.status == literal(PENDING, literal_execute=True)
 
 
-def review_roots(user, within: Branch | None = None) -> list[int]:
-    """Ids of the top branches of the user's review scope (none nested in another),
-    narrowed to `within`'s subtree when given."""
-    by_path = {g.path: g.branch_id for g in active_grants(user) if g.role in REVIEW_ROLES}
-    roots = scope_paths(user, REVIEW_ROLES)
-    if within is None:
-        return [by_path[p] for p in roots]
-    if any(within.path.startswith(p) for p in roots):
-        return [within.id]
-    return [by_path[p] for p in roots if p.startswith(within.path)]
-
-
 def pending_counts_by_kind(user, within: Branch | None = None) -> dict[str, int]:
     """Pending items per kind key (every registered kind, zeros included) in the user's
     review scope, or the part of it under `within`. Staff without a reviewing role
-    (auditors, citizens) get all zeros. Read from the rolled-up tallies: a few rows,
-    however many branches and applications the scope holds."""
-    return tallies.counts(review_roots(user, within), [k.key for k in kinds()])
+    (auditors, citizens) get all zeros. From the rolled-up tallies: those of the user's
+    own branches come with their grants; a branch inside them is one small query."""
+    keys = [k.key for k in kinds()]
+    roots = top_grants(user, REVIEW_ROLES)
+    if within is not None:
+        if any(within.path.startswith(g.path) for g in roots):
+            return tallies.counts([within.id], keys)
+        roots = [g for g in roots if g.path.startswith(within.path)]
+    return tallies.counts_of_grants(roots, keys)
 
 
 class InboxCard(NamedTuple):

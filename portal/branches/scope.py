@@ -12,7 +12,9 @@ compare paths in SQL (tests/test_scope.py greps for it).
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import abort, g, has_app_context, has_request_context, request
@@ -54,6 +56,8 @@ class Grant:
     # The branch's names, read with the grant: pages that name the user's branches
     # (the inbox filter, the dashboard) need no query of their own.
     branch: BranchLabel
+    # Figures about the branch read in the same query (see read_with_grants), by name.
+    figures: dict = field(default_factory=dict, compare=False)
 
 
 _GRANT_COLUMNS = (
@@ -74,22 +78,46 @@ def _live_grants(stmt: Select, user_id) -> Select:
     )
 
 
-_GRANTS = _live_grants(select(*_GRANT_COLUMNS).select_from(StaffRole), bindparam("user_id"))
+# Correlated JSON-valued columns read with each grant's branch, by name: see
+# read_with_grants(). Registered at import time, before any statement is built.
+_BRANCH_FIGURES: dict[str, Callable] = {}
 
 
-def _grant(role, bid, path, level, name_zh, name_en) -> Grant:
-    return Grant(role, bid, path, level, BranchLabel(bid, path, name_zh, name_en))
+def read_with_grants(name: str, column_for: Callable) -> None:
+    """Have every grant carry `figures[name]`: `column_for(branch_id_column, dialect)`
+    returns a correlated, JSON-valued column about the grant's branch, read in the same
+    query as the grants (the workbench's pending tallies come this way, so the inbox and
+    the dashboard need no query of their own for their counts). Call at import time."""
+    _BRANCH_FIGURES[name] = column_for
+    _grants_statement.cache_clear()
+
+
+def _decoded(value):
+    # JSON nested in JSON arrives as text on SQLite, already decoded on PostgreSQL.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _grant(role, bid, path, level, name_zh, name_en, *figures) -> Grant:
+    return Grant(
+        role,
+        bid,
+        path,
+        level,
+        BranchLabel(bid, path, name_zh, name_en),
+        {name: _decoded(v) for name, v in zip(_BRANCH_FIGURES, figures, strict=True)},
+    )
 
 
 def grants_column(user_id_column, dialect: str):
     """The live grants of the user in `user_id_column`, as one JSON array of
-    [role, branch id, path, level, name_zh, name_en], for a query that reads the user
-    anyway: the session read brings them, so a staff page needs no query for its
-    grants (see remember_grants)."""
+    [role, branch id, path, level, name_zh, name_en, *figures], for a query that reads
+    the user anyway: the session read brings them, so a staff page needs no query for
+    its grants (see remember_grants)."""
+    figures = [column_for(Branch.id, dialect) for column_for in _BRANCH_FIGURES.values()]
     if dialect == "postgresql":
-        rows = func.json_agg(func.json_build_array(*_GRANT_COLUMNS))
+        rows = func.json_agg(func.json_build_array(*_GRANT_COLUMNS, *figures))
     else:
-        rows = func.json_group_array(func.json_array(*_GRANT_COLUMNS))
+        rows = func.json_group_array(func.json_array(*_GRANT_COLUMNS, *figures))
     return (
         _live_grants(select(rows).select_from(StaffRole), user_id_column)
         .scalar_subquery()
@@ -97,15 +125,20 @@ def grants_column(user_id_column, dialect: str):
     )
 
 
-def remember_grants(user, rows) -> None:
-    """Take `user`'s grants for this request from a `grants_column` value (JSON text on
-    SQLite, already decoded on PostgreSQL; NULL when there are none)."""
+@lru_cache(maxsize=4)
+def _grants_statement(dialect: str) -> Select:
+    return select(grants_column(bindparam("user_id"), dialect))
+
+
+def _grants_from(value) -> tuple[Grant, ...]:
+    return tuple(_grant(*row) for row in _decoded(value) or ())
+
+
+def remember_grants(user, value) -> None:
+    """Take `user`'s grants for this request from a `grants_column` value."""
     memo = _request_memo()
-    if memo is None or user is None:
-        return
-    if isinstance(rows, str):
-        rows = json.loads(rows)
-    memo[user.id] = tuple(_grant(*row) for row in rows or ())
+    if memo is not None and user is not None:
+        memo[user.id] = _grants_from(value)
 
 
 def active_grants(user) -> list[Grant]:
@@ -117,10 +150,11 @@ def active_grants(user) -> list[Grant]:
     memo = _request_memo()
     if memo is not None and user.id in memo:
         return list(memo[user.id])
-    grants = [_grant(*row) for row in plainrows.rows(_GRANTS, user_id=user.id)]
+    dialect = db.session.get_bind().dialect.name
+    grants = _grants_from(plainrows.rows(_grants_statement(dialect), user_id=user.id).scalar())
     if memo is not None:
-        memo[user.id] = tuple(grants)
-    return grants
+        memo[user.id] = grants
+    return list(grants)
 
 
 def _request_memo() -> dict | None:
