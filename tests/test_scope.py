@@ -117,6 +117,13 @@ def test_path_under_is_an_exact_prefix_match(app, prefix, path, expected):
     assert bool(db.session.scalar(select(scope.path_under(prefix, literal(path))))) is expected
 
 
+@pytest.mark.parametrize("prefix", ["", "/", "1/", "/1", "/1/%", "/1/' OR '1'='1/", "/a/"])
+def test_path_under_refuses_what_is_not_a_branch_path(app, prefix):
+    """On PostgreSQL the prefix is written into the SQL text: only digits and slashes."""
+    with pytest.raises(ValueError):
+        scope.path_under(prefix)
+
+
 @pytest.mark.parametrize("junk", ["abc", "", None, -1, 0, 2**31, 10**20, "1; DROP TABLE users"])
 def test_get_branch_in_scope_or_404_refuses_junk_ids(world, junk):
     from werkzeug.exceptions import NotFound
@@ -278,11 +285,11 @@ def test_top_grants_keep_the_highest_branch_and_the_strongest_role(world, grant_
     assert first.branch_id == world.branches["national"].id
 
 
-def test_subtree_ids_is_the_branch_and_everything_below(world, make_branch):
+def test_ids_under_is_the_branch_and_everything_below(world, make_branch):
     unit = make_branch(world.branches["child"])
-    got = _ids(scope.subtree_ids(world.branches["own"]))
+    got = _ids(scope.ids_under((world.branches["own"].path,)))
     assert got == {world.branches["own"].id, world.branches["child"].id, unit.id}
-    assert _ids(scope.subtree_ids(unit)) == {unit.id}
+    assert _ids(scope.ids_under((unit.path,))) == {unit.id}
 
 
 def test_acting_role_for_review_is_scope_acting_role(world, grant_role):
@@ -365,7 +372,7 @@ def test_no_path_prefix_sql_outside_scope():
         if name == "portal/branches/scope.py" or name in PATH_SQL_NOT_YET_MOVED:
             continue
         offenders += [f"{name}:{n}" for n in _sql_path_startswith(file.read_text("utf-8"))]
-    assert offenders == [], "use scope.path_under / subtree_ids / scope_clause instead"
+    assert offenders == [], "use scope.path_under / ids_under / scope_clause instead"
     # Keep the exceptions honest: drop an entry once its file no longer needs it.
     for name in PATH_SQL_NOT_YET_MOVED:
         assert _sql_path_startswith((root / name).read_text("utf-8")), name

@@ -2,7 +2,7 @@
 
 A role held at a branch reaches that branch's whole subtree (materialized path
 prefix). Every staff query filters through `scoped_branch_ids()` / `scope_clause()` /
-`subtree_ids()` / `path_under()` (SQL) or `in_scope()` / `covers()` (one loaded object);
+`ids_under()` / `path_under()` (SQL) or `in_scope()` / `covers()` (one loaded object);
 an object outside the scope must answer 404, which `get_in_scope_or_404()` /
 `get_branch_in_scope_or_404()` do. The named permission questions views and templates
 ask (`can_review`, `can_audit`, `can_see_staff`, `can_manage_tree`) live here too, so a
@@ -236,12 +236,6 @@ def path_under(prefix: str, column=Branch.path) -> ColumnElement[bool]:
     if db.session.get_bind().dialect.name == "sqlite":
         return and_(column >= prefix, column < prefix[:-1] + "0")
     return column.like(literal(prefix + "%", literal_execute=True))
-
-
-def subtree_ids(branch: Branch) -> Select:
-    """A sub-select of the ids of `branch` and every branch below it (index-served on
-    both backends through path_under). Callers check `branch` is in scope first."""
-    return select(Branch.id).where(path_under(branch.path))
 
 
 def under_any(paths: list[str] | tuple[str, ...], column=Branch.path) -> ColumnElement[bool]:
