@@ -505,28 +505,32 @@ def test_branch_filter_choices(app, tree, staff, make_branch):
     from sqlalchemy import event
 
     from portal.admin.workbench import branch_filter_choices
+    from portal.branches.scope import active_grants
 
     make_branch(tree.c, level="county", name="已撤销县红十字会").closed_at = utcnow()
     db.session.commit()
     county_officer, city_admin = staff(tree.a), staff(tree.c, "admin")
-    # A city admin: the city and its open counties (never the units below them).
-    with app.test_request_context():
-        names = [b.name_zh for b in branch_filter_choices(city_admin)]
-    assert names == [tree.c.name_zh, tree.a.name_zh, tree.b.name_zh]
-
-    # A county officer: just the county, read with the grants (no query of its own).
     statements = []
 
     def remember(conn, cursor, statement, *args):
         statements.append(statement)
 
-    with app.test_request_context():
-        from portal.branches.scope import active_grants
+    def choices(user):
+        # Everything comes with the grants (in a request, the session read brings them).
+        with app.test_request_context():
+            active_grants(user)
+            event.listen(db.engine, "before_cursor_execute", remember)
+            try:
+                return branch_filter_choices(user)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", remember)
 
-        active_grants(county_officer)
-        event.listen(db.engine, "before_cursor_execute", remember)
-        try:
-            assert [b.id for b in branch_filter_choices(county_officer)] == [tree.a.id]
-        finally:
-            event.remove(db.engine, "before_cursor_execute", remember)
+    # A city admin: the city and its open counties (never the units below them).
+    assert [b.name_zh for b in choices(city_admin)] == [
+        tree.c.name_zh,
+        tree.a.name_zh,
+        tree.b.name_zh,
+    ]
+    # A county officer: just the county.
+    assert [b.id for b in choices(county_officer)] == [tree.a.id]
     assert statements == []

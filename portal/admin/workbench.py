@@ -14,7 +14,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import get_locale
-from sqlalchemy import Row, Select, bindparam, literal, select, union_all
+from sqlalchemy import Row, Select, bindparam, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from portal import plainrows
 from portal.admin import tallies
@@ -25,6 +26,7 @@ from portal.branches.scope import (
     active_grants,
     can_review,
     ids_under,
+    read_with_grants,
     scope_paths,
     top_grants,
 )
@@ -32,8 +34,6 @@ from portal.extensions import db
 
 # Twenty cards fill a few phone screens; a longer page is slow to load and to scroll.
 PAGE_SIZE = 20
-# Levels whose children can only be grassroots units.
-BELOW_ONLY_UNITS = frozenset({"county", "grassroots"})
 PENDING = "pending"
 # The inbox's branch filter lists at most this many branches.
 CHOICES_MAX = 200
@@ -292,46 +292,43 @@ def find_in_scope(user, key: str, object_id: int):
     return obj
 
 
-def _literal_ids():
-    # Written into the SQL text: with the ids bound, PostgreSQL's generic plan for the
-    # union below was worse than a fresh one, so it planned it again on every request.
-    return bindparam("ids", expanding=True, literal_execute=True)
-
-
-# The inbox branch filter's choices: the given branches and their open children above
-# grassroots level. A union rather than "id IN (..) OR parent_id IN (..)": each half uses
-# its index, where the OR would read all 10 000 branches of a province.
-_CHOICES = (
-    select(Branch.id, Branch.path, Branch.name_zh, Branch.name_en)
-    .where(
-        Branch.id.in_(
-            union_all(
-                select(Branch.id).where(Branch.id.in_(_literal_ids())),
-                select(Branch.id).where(
-                    Branch.parent_id.in_(_literal_ids()),
-                    Branch.level != literal("grassroots", literal_execute=True),
-                ),
-            )
-        ),
-        Branch.closed_at.is_(None),
+def _filter_children_json(branch_id_column, dialect: str):
+    """[[id, path, name_zh, name_en], ...]: the open children above grassroots level of
+    the branch in `branch_id_column` (none for a county: its children are all units)."""
+    child = aliased(Branch)
+    columns = (child.id, child.path, child.name_zh, child.name_en)
+    if dialect == "postgresql":
+        rows = func.json_agg(func.json_build_array(*columns))
+    else:
+        rows = func.json_group_array(func.json_array(*columns))
+    return (
+        select(rows)
+        .select_from(child)
+        .where(
+            child.parent_id == branch_id_column,
+            child.level != literal("grassroots", literal_execute=True),
+            child.closed_at.is_(None),
+        )
+        .correlate_except(child)
+        .scalar_subquery()
     )
-    .order_by(Branch.path)
-    .limit(literal(CHOICES_MAX, literal_execute=True))
-)
+
+
+# The inbox's branch filter needs each grant's children: they come with the grants.
+read_with_grants("filter_children", _filter_children_json)
 
 
 def branch_filter_choices(user) -> list[BranchLabel]:
     """A short list for the inbox's branch filter: the branches where the user holds a
     reviewing role and their open direct children above grassroots level (a province admin
     gets ~10 cities, a county officer just their county, never hundreds of units). Any
-    other branch in scope is reached with ?branch=<id> (the inbox links each item's branch)."""
-    grants = [g for g in active_grants(user) if g.role in REVIEW_ROLES]
-    if not grants:
-        return []
-    if all(g.level in BELOW_ONLY_UNITS for g in grants):
-        # A county's children are grassroots units, which the list leaves out: the
-        # branches of the grants are the whole list, already read with them.
-        branches = {g.branch_id: g.branch for g in grants}
-        return sorted(branches.values(), key=lambda b: b.path)[:CHOICES_MAX]
-    ids = sorted({g.branch_id for g in grants})
-    return [BranchLabel(*row) for row in plainrows.rows(_CHOICES, ids=ids)]
+    other branch in scope is reached with ?branch=<id> (the inbox links each item's branch).
+    Everything comes with the grants: no query."""
+    branches: dict[int, BranchLabel] = {}
+    for grant in active_grants(user):
+        if grant.role not in REVIEW_ROLES:
+            continue
+        branches[grant.branch_id] = grant.branch
+        for child in grant.figures.get("filter_children") or ():
+            branches.setdefault(child[0], BranchLabel(*child))
+    return sorted(branches.values(), key=lambda b: b.path)[:CHOICES_MAX]
