@@ -3,7 +3,7 @@ bulk approve, exports and the permission matrix."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -103,6 +103,36 @@ def test_inbox_is_scoped(tree, spread, staff, client, login, holder, role, visib
     page = response.get_data(as_text=True)
     assert set(keys(page)) == {key(getattr(spread, k)) for k in visible}
     assert f'data-kind="{KIND}">{len(visible)}<' in page
+
+
+def test_cards_say_who_asks_for_what_with_the_number_masked(
+    tree, staff, pending, client, login
+):
+    from portal.accounts.models import RealNameProfile
+
+    join = pending(tree.a)
+    move = pending(tree.a, from_branch_id=tree.b.id)
+    db.session.add(
+        RealNameProfile(
+            user_id=move.user_id,
+            full_name="王秀兰",
+            doc_type="resident_id",
+            doc_number_enc=b"x",
+            doc_number_hmac="h" * 64,
+            doc_number_masked="6103**********1234",
+            birth_date=date(1956, 3, 8),
+        )
+    )
+    db.session.commit()
+    login(client, staff(tree.a))
+    page = client.get("/admin/inbox").get_data(as_text=True)
+    joiner, mover = join.user.phone, move.user.phone
+    assert f"{joiner[:3]}****{joiner[-4:]} asks to join {tree.a.name_en}" in page
+    assert (
+        f"王秀兰 ({mover[:3]}****{mover[-4:]}) asks to move from {tree.b.name_en} "
+        f"to {tree.a.name_en}"
+    ) in page
+    assert joiner not in page and mover not in page
 
 
 def test_counts_come_with_the_grants_and_add_up_over_several_branches(
