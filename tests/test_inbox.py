@@ -105,9 +105,7 @@ def test_inbox_is_scoped(tree, spread, staff, client, login, holder, role, visib
     assert f'data-kind="{KIND}">{len(visible)}<' in page
 
 
-def test_cards_say_who_asks_for_what_with_the_number_masked(
-    tree, staff, pending, client, login
-):
+def test_cards_say_who_asks_for_what_with_the_number_masked(tree, staff, pending, client, login):
     from portal.accounts.models import RealNameProfile
 
     join = pending(tree.a)
