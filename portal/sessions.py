@@ -97,9 +97,10 @@ def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
 
 
 @cache
-def _read_statement(dialect: str):
+def _read_statement(dialect: str, figures: tuple[str, ...]):
     """The session row, its user and the user's staff grants by token hash, built once
-    (every request runs it)."""
+    (every request runs it). `figures` (scope.grant_figures()) is only part of the cache
+    key: the grants column changes with the figures registered."""
     from portal.accounts.models import User
     from portal.branches.scope import grants_column
 
@@ -133,7 +134,9 @@ class DatabaseSessionInterface(SessionInterface):
         # user comes in the same round trip and waits in the identity map, so
         # Flask-Login's user_loader (db.session.get) needs no query of its own.
         try:
-            statement = _read_statement(db.session.get_bind().dialect.name)
+            from portal.branches.scope import grant_figures
+
+            statement = _read_statement(db.session.get_bind().dialect.name, grant_figures())
             row = db.session.execute(statement, {"token_hash": hash_token(token)}).first()
         except SQLAlchemyError:
             # The database is down: serve the request as a visitor (healthz answers 503,

@@ -92,6 +92,12 @@ def read_with_grants(name: str, column_for: Callable) -> None:
     _grants_statement.cache_clear()
 
 
+def grant_figures() -> tuple[str, ...]:
+    """The names of the figures grants carry: part of the cache key of any statement
+    built with grants_column, so a late registration cannot misalign the columns."""
+    return tuple(_BRANCH_FIGURES)
+
+
 def _decoded(value):
     # JSON nested in JSON arrives as text on SQLite, already decoded on PostgreSQL.
     return json.loads(value) if isinstance(value, str) else value
