@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import threading
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -245,6 +246,44 @@ def grant_role(app):
 def count(model) -> int:
     """Rows in a model's table, for asserting nothing was written."""
     return len(db.session.scalars(select(model)).all())
+
+
+def add_profile(user, full_name: str = "买买提·艾力") -> None:
+    """A real-name profile as reviewer pages show it (only the masked number, never the
+    encrypted one, is read there), committed."""
+    from datetime import date
+
+    from portal.accounts.models import RealNameProfile
+
+    db.session.add(
+        RealNameProfile(
+            user_id=user.id,
+            full_name=full_name,
+            doc_type="resident_id",
+            doc_number_enc=b"x",
+            doc_number_hmac=f"{user.id:064d}",
+            doc_number_masked="6101**********123X",
+            birth_date=date(1960, 5, 1),
+        )
+    )
+    db.session.commit()
+
+
+@contextmanager
+def statements_run():
+    """Collects the SQL text of every statement the engine runs inside the block."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
 
 
 # --- real browser: Debian's Chromium through Playwright ------------------------------

@@ -1,17 +1,17 @@
 """The audit log pages: scoping, search filters, labels, paging, and that nothing in
 the application can change an entry."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import RealNameProfile
 from portal.admin import audit
 from portal.admin.audit_query import ACTION_LABELS, AuditSearch, search_page
 from portal.admin.models import AuditEntry
 from portal.extensions import db
+from tests.conftest import add_profile
 from tests.test_migrations import empty_db_url  # noqa: F401  (a fresh database, migrated)
 
 EN = {"Accept-Language": "en"}
@@ -268,18 +268,7 @@ def test_required_actions_are_searchable(client, login, world, action):
 
 def test_row_shows_masked_phone_name_branch_ip_and_changes(client, login, world, make_user):
     person = make_user(phone="13711112222")
-    db.session.add(
-        RealNameProfile(
-            user_id=person.id,
-            full_name="买买提·艾力",
-            doc_type="resident_id",
-            doc_number_enc=b"x",
-            doc_number_hmac="h" * 64,
-            doc_number_masked="6101**********123X",
-            birth_date=date(1960, 5, 1),
-        )
-    )
-    db.session.commit()
+    add_profile(person, "买买提·艾力")
     probe(
         "review_rejected",
         branch=world.county,
@@ -509,18 +498,7 @@ def test_secret_keys_are_dropped_at_any_depth(world, key):
 
 def _applicant_with_profile(make_user, full_name="买买提·艾力"):
     person = make_user()
-    db.session.add(
-        RealNameProfile(
-            user_id=person.id,
-            full_name=full_name,
-            doc_type="resident_id",
-            doc_number_enc=b"x",
-            doc_number_hmac=f"{person.id:064d}",
-            doc_number_masked="6103**********123X",
-            birth_date=date(1960, 5, 1),
-        )
-    )
-    db.session.commit()
+    add_profile(person, full_name)
     return person
 
 

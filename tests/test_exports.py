@@ -3,18 +3,17 @@ formula injection, the size limit and WeChat."""
 
 import csv
 import io
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal.accounts.models import RealNameProfile
 from portal.admin import audit
 from portal.admin.exports import csv_response, xlsx_response
 from portal.admin.models import AuditEntry
 from portal.extensions import db
+from tests.conftest import add_profile
 
 EN = {"Accept-Language": "en"}
 WECHAT = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47"
@@ -30,18 +29,7 @@ def world(make_user, make_branch, grant_role):
     w.city_admin = grant_role(make_user(), city, "admin")
     w.county_auditor = grant_role(make_user(), county, "auditor")
     w.officer = make_user(phone="13700001111")
-    db.session.add(
-        RealNameProfile(
-            user_id=w.officer.id,
-            full_name="买买提·艾力",
-            doc_type="resident_id",
-            doc_number_enc=b"x",
-            doc_number_hmac="e" * 64,
-            doc_number_masked="6101**********123X",
-            birth_date=date(1970, 1, 1),
-        )
-    )
-    db.session.commit()
+    add_profile(w.officer, "买买提·艾力")
     return w
 
 

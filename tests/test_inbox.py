@@ -3,7 +3,7 @@ bulk approve, exports and the permission matrix."""
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +17,7 @@ from portal.branches.attachments import KIND, BranchAttachmentRequest
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.timeutil import utcnow
-from tests.conftest import DEFAULT_PASSWORD, no_sideways_scroll
+from tests.conftest import DEFAULT_PASSWORD, add_profile, no_sideways_scroll, statements_run
 
 _SEQ = iter(range(1_000_000))
 
@@ -106,22 +106,9 @@ def test_inbox_is_scoped(tree, spread, staff, client, login, holder, role, visib
 
 
 def test_cards_say_who_asks_for_what_with_the_number_masked(tree, staff, pending, client, login):
-    from portal.accounts.models import RealNameProfile
-
     join = pending(tree.a)
     move = pending(tree.a, from_branch_id=tree.b.id)
-    db.session.add(
-        RealNameProfile(
-            user_id=move.user_id,
-            full_name="王秀兰",
-            doc_type="resident_id",
-            doc_number_enc=b"x",
-            doc_number_hmac="h" * 64,
-            doc_number_masked="6103**********1234",
-            birth_date=date(1956, 3, 8),
-        )
-    )
-    db.session.commit()
+    add_profile(move.user, "王秀兰")
     login(client, staff(tree.a))
     page = client.get("/admin/inbox").get_data(as_text=True)
     joiner, mover = join.user.phone, move.user.phone
@@ -139,21 +126,12 @@ def test_counts_come_with_the_grants_and_add_up_over_several_branches(
     """Roles at two counties (and a redundant one below them): the badge counts both
     counties once each, from the tallies read with the grants, with no tally query; a
     branch filter inside the scope reads that branch's tally."""
-    from sqlalchemy import event
 
     officer = grant_role(staff(tree.a), tree.b, "officer")
     grant_role(officer, tree.g, "admin")
     login(client, officer)
-    statements = []
-
-    def remember(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with statements_run() as statements:
         page = client.get("/admin/inbox").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     assert f'data-kind="{KIND}">3<' in page  # a, g (below a) and b
     assert not [s for s in statements if "pending_tallies" in s and "server_sessions" not in s]
 
@@ -530,28 +508,21 @@ class TestOnAPhone:
 
 
 def test_branch_filter_choices(app, tree, staff, make_branch):
-    from sqlalchemy import event
-
     from portal.admin.workbench import branch_filter_choices
     from portal.branches.scope import active_grants
 
     make_branch(tree.c, level="county", name="已撤销县红十字会").closed_at = utcnow()
     db.session.commit()
     county_officer, city_admin = staff(tree.a), staff(tree.c, "admin")
-    statements = []
-
-    def remember(conn, cursor, statement, *args):
-        statements.append(statement)
 
     def choices(user):
         # Everything comes with the grants (in a request, the session read brings them).
         with app.test_request_context():
             active_grants(user)
-            event.listen(db.engine, "before_cursor_execute", remember)
-            try:
-                return branch_filter_choices(user)
-            finally:
-                event.remove(db.engine, "before_cursor_execute", remember)
+            with statements_run() as statements:
+                listed = branch_filter_choices(user)
+        assert statements == []
+        return listed
 
     # A city admin: the city and its open counties (never the units below them).
     assert [b.name_zh for b in choices(city_admin)] == [
@@ -561,4 +532,3 @@ def test_branch_filter_choices(app, tree, staff, make_branch):
     ]
     # A county officer: just the county.
     assert [b.id for b in choices(county_officer)] == [tree.a.id]
-    assert statements == []

@@ -11,7 +11,7 @@ from portal.branches import scope
 from portal.branches.models import Branch, StaffRole
 from portal.extensions import db
 from portal.timeutil import utcnow
-from tests.conftest import count
+from tests.conftest import count, statements_run
 
 
 @pytest.fixture
@@ -241,23 +241,16 @@ def test_tree_search_stays_in_scope(app, login, world, make_branch):
 
 
 def test_grants_are_read_once_per_request_and_forgotten_after_a_change(app, world, make_user):
-    from sqlalchemy import event
-
     from portal.branches import roles
 
-    queries = []
-    listener = lambda *args, **kw: queries.append(1)  # noqa: E731
     person, admin, child = make_user(), world.users["admin"], world.branches["child"]
     assert person.id and admin.id and child.path  # loaded now, not inside the count below
     with app.test_request_context("/"):
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with statements_run() as queries:
             assert not scope.is_staff(person)
             assert scope.active_grants(admin) == scope.active_grants(admin)
             assert scope.in_scope(admin, child)
-            assert len(queries) == 2  # one read per user, whatever the number of checks
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(queries) == 2  # one read per user, whatever the number of checks
         roles.grant_role(actor=admin, user=person, branch=world.branches["child"], role="officer")
         assert scope.is_staff(person)  # the change is seen at once in the same request
     with app.test_request_context("/"):
@@ -381,20 +374,11 @@ def test_no_path_prefix_sql_outside_scope():
 def test_grants_come_with_the_session_read_and_a_revocation_counts_at_once(app, login, world):
     """A staff page reads the roles in the same query as the session (no query of its
     own), and that read is fresh on every request: a revoked role is gone on the next."""
-    from sqlalchemy import event
 
     officer = world.users["officer"]
     client = _client(app, login, officer)
-    statements = []
-
-    def remember(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with statements_run() as statements:
         assert client.get("/admin/").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     with_roles = [s for s in statements if "staff_roles" in s]
     assert len(with_roles) == 1 and "server_sessions" in with_roles[0]
 

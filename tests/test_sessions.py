@@ -12,7 +12,7 @@ from portal.admin.models import AuditEntry
 from portal.extensions import db
 from portal.sessions import ServerSession, hash_token
 from portal.timeutil import utcnow
-from tests.conftest import english_client
+from tests.conftest import english_client, statements_run
 
 WECHAT_ANDROID = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -155,21 +155,12 @@ def test_sessions_page_needs_login(client):
 
 def test_the_user_arrives_with_the_session_row(app, make_user, login):
     """One round trip reads the session and its user: no separate users query."""
-    from sqlalchemy import event
 
     user = make_user()
     client = english_client(app)
     login(client, user)
-    statements = []
-
-    def remember(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with statements_run() as statements:
         assert client.get("/account/").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     with_session = [s for s in statements if "FROM server_sessions" in s]
     assert len(with_session) == 1 and "JOIN users" in with_session[0]
     assert not [s for s in statements if "FROM users" in s and "server_sessions" not in s]
