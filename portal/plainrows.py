@@ -8,7 +8,7 @@ once at import time on the request's own connection, so they read inside its
 transaction, and return rows.
 """
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, func
 from sqlalchemy.engine import Result
 
 from portal.extensions import db
@@ -21,3 +21,12 @@ def rows(stmt: Executable, **params) -> Result:
     if session.new or session.deleted or session.dirty:
         session.flush()
     return session.connection().execute(stmt, params)
+
+
+def json_rows(dialect: str, *columns):
+    """An aggregate of `columns` as one JSON array of arrays, [[a, b, ...], ...], for
+    reading a few related rows inside another query's row. NULL over no rows on
+    PostgreSQL, "[]" on SQLite; nested in another JSON value, SQLite gives it as text."""
+    if dialect == "postgresql":
+        return func.json_agg(func.json_build_array(*columns))
+    return func.json_group_array(func.json_array(*columns))

@@ -74,10 +74,7 @@ def counts(root_ids: list[int], kind_keys: list[str]) -> dict[str, int]:
 
 def _pending_json(branch_id_column, dialect: str):
     """[[kind, n], ...]: the non-zero tallies of the branch in `branch_id_column`."""
-    if dialect == "postgresql":
-        pairs = func.json_agg(func.json_build_array(PendingTally.kind, PendingTally.n))
-    else:
-        pairs = func.json_group_array(func.json_array(PendingTally.kind, PendingTally.n))
+    pairs = plainrows.json_rows(dialect, PendingTally.kind, PendingTally.n)
     return (
         select(pairs)
         .where(PendingTally.branch_id == branch_id_column, PendingTally.n != 0)

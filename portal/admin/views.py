@@ -13,7 +13,7 @@ from portal.admin.audit_query import role_label
 from portal.admin.indicators import cached_rollup_all, chosen_indicator, indicators, sections
 from portal.admin.permissions import staff_required
 from portal.admin.workbench import kinds, pending_counts_by_kind
-from portal.branches.models import Branch
+from portal.branches.models import Branch, name_in
 from portal.branches.scope import (
     ALL_ROLES,
     active_grants,
@@ -42,7 +42,7 @@ class ChildBranch(NamedTuple):
     closed_at: datetime | None
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_zh
+        return name_in(locale, self.name_zh, self.name_en)
 
     @property
     def is_open(self) -> bool:

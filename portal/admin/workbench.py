@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import get_locale
-from sqlalchemy import Row, Select, bindparam, func, literal, select, union_all
+from sqlalchemy import Row, Select, bindparam, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal import plainrows
@@ -296,11 +296,7 @@ def _filter_children_json(branch_id_column, dialect: str):
     """[[id, path, name_zh, name_en], ...]: the open children above grassroots level of
     the branch in `branch_id_column` (none for a county: its children are all units)."""
     child = aliased(Branch)
-    columns = (child.id, child.path, child.name_zh, child.name_en)
-    if dialect == "postgresql":
-        rows = func.json_agg(func.json_build_array(*columns))
-    else:
-        rows = func.json_group_array(func.json_array(*columns))
+    rows = plainrows.json_rows(dialect, child.id, child.path, child.name_zh, child.name_en)
     return (
         select(rows)
         .select_from(child)

@@ -13,6 +13,11 @@ UNIT_TYPES = ("township", "community", "school", "hospital", "company")
 ROLES = ("admin", "officer", "auditor")
 
 
+def name_in(locale: str, name_zh: str, name_en: str) -> str:
+    """A branch's name in the page's language (Branch, and the light rows pages read)."""
+    return name_en if locale == "en" else name_zh
+
+
 class Branch(db.Model):
     """A Red Cross branch. `path` is a materialized path of ids ("/1/4/17/") so a
     whole subtree is one indexed prefix match."""
@@ -51,7 +56,7 @@ class Branch(db.Model):
     parent: Mapped["Branch | None"] = relationship(remote_side=[id])
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_zh
+        return name_in(locale, self.name_zh, self.name_en)
 
     @property
     def is_open(self) -> bool:

@@ -18,10 +18,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask import abort, g, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
 
 from portal import plainrows
-from portal.branches.models import Branch, StaffRole
+from portal.branches.models import Branch, StaffRole, name_in
 from portal.extensions import db
 
 REVIEW_ROLES = frozenset({"admin", "officer"})
@@ -44,7 +44,7 @@ class BranchLabel(NamedTuple):
     name_en: str
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_zh
+        return name_in(locale, self.name_zh, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,7 @@ def grants_column(user_id_column, dialect: str):
     the user anyway: the session read brings them, so a staff page needs no query for
     its grants (see remember_grants)."""
     figures = [column_for(Branch.id, dialect) for column_for in _BRANCH_FIGURES.values()]
-    if dialect == "postgresql":
-        rows = func.json_agg(func.json_build_array(*_GRANT_COLUMNS, *figures))
-    else:
-        rows = func.json_group_array(func.json_array(*_GRANT_COLUMNS, *figures))
+    rows = plainrows.json_rows(dialect, *_GRANT_COLUMNS, *figures)
     return (
         _live_grants(select(rows).select_from(StaffRole), user_id_column)
         .scalar_subquery()
