@@ -23,14 +23,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.extensions import db
 
 WROTE = "portal_wrote"
-# Statements that cannot change data. Anything else (INSERT, UPDATE, DELETE, a CTE
-# that might hold one, DDL) marks the transaction as having written.
+# Statements that cannot change data. Anything else (INSERT, UPDATE, DELETE, DDL)
+# marks the transaction as having written.
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW|EXPLAIN)\b", re.IGNORECASE)
+# A query with a CTE (the inbox's page) reads only if no write keyword appears anywhere
+# in it; a false alarm (such a word in a name or a string) only costs a rollback.
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def is_read_only(statement: str) -> bool:
+    if _READ_ONLY.match(statement):
+        return True
+    return bool(_WITH.match(statement)) and not _WRITE_WORD.search(statement)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn, cursor, statement, parameters, context, executemany):
-    if not _READ_ONLY.match(statement):
+    if not is_read_only(statement):
         conn.info[WROTE] = True
 
 

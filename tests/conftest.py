@@ -286,6 +286,28 @@ def statements_run():
         event.remove(db.engine, "before_cursor_execute", remember)
 
 
+@contextmanager
+def transaction_ends():
+    """Collects "commit" / "rollback" as the engine ends transactions."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def committed(conn):
+        seen.append("commit")
+
+    def rolled_back(conn):
+        seen.append("rollback")
+
+    event.listen(db.engine, "commit", committed)
+    event.listen(db.engine, "rollback", rolled_back)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "commit", committed)
+        event.remove(db.engine, "rollback", rolled_back)
+
+
 # --- real browser: Debian's Chromium through Playwright ------------------------------
 # Served on a free loopback port by a werkzeug thread. Without Chromium the tests skip,
 # unless REQUIRE_BROWSER=1 (CI), which turns the skip into a failure.

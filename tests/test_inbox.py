@@ -11,13 +11,20 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.admin import workbench
 from portal.admin.models import AuditEntry
-from portal.admin.workbench import PAGE_SIZE
+from portal.admin.workbench import PAGE_SIZE, ReviewKind, card_select, register_kind
 from portal.branches.attachments import KIND, BranchAttachmentRequest
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.timeutil import utcnow
-from tests.conftest import DEFAULT_PASSWORD, add_profile, no_sideways_scroll, statements_run
+from portal.transactions import is_read_only
+from tests.conftest import (
+    DEFAULT_PASSWORD,
+    add_profile,
+    no_sideways_scroll,
+    statements_run,
+)
 
 _SEQ = iter(range(1_000_000))
 
@@ -224,6 +231,62 @@ def test_inbox_is_paged(tree, pending, staff, client, login):
     assert keys(second) == [key(made[-1])]
     assert keys(client.get("/admin/inbox?page=99").get_data(as_text=True)) == [key(made[-1])]
     assert client.get("/admin/inbox?page=abc").status_code == 200
+
+
+def test_a_page_of_cards_is_one_read_only_statement(tree, pending, staff, client, login):
+    for minutes in range(3):
+        pending(tree.a, age=timedelta(minutes=minutes))
+    login(client, staff(tree.a))
+    client.get("/admin/inbox")  # the first page after logging in may touch the session row
+    with statements_run() as statements:
+        page = client.get("/admin/inbox").get_data(as_text=True)
+    assert len(keys(page)) == 3
+    # The session (with the user, the grants and their tallies), then the page's cards.
+    assert len(statements) == 2 and "server_sessions" in statements[0]
+    # Seen as reads, so the request ends in COMMIT and PostgreSQL keeps them prepared.
+    assert all(is_read_only(s) for s in statements)
+
+
+@pytest.fixture
+def second_kind(monkeypatch):
+    """A second kind over the same requests with card columns of its own, one of them a
+    date: kinds differ in their columns, and the inbox reads every kind's cards at once."""
+
+    def summaries(rows):
+        return [
+            f"Copy of {row.id}: {row.note or '-'} since {row.submitted_at:%Y-%m-%d}" for row in rows
+        ]
+
+    kind = ReviewKind(
+        key="zz_copy",
+        label="Copy",
+        model=BranchAttachmentRequest,
+        cards=card_select(
+            BranchAttachmentRequest,
+            BranchAttachmentRequest.note,
+            BranchAttachmentRequest.submitted_at,
+        ),
+        summaries=summaries,
+    )
+    monkeypatch.setitem(workbench._KINDS, kind.key, kind)
+    register_kind(kind)  # clears the statements built for the old set of kinds
+    return kind
+
+
+def test_cards_of_several_kinds_come_oldest_first_in_one_statement(
+    tree, pending, staff, client, login, second_kind
+):
+    made = [pending(tree.a, age=timedelta(minutes=30 - m), note=f"n{m}") for m in range(3)]
+    login(client, staff(tree.a))
+    client.get("/admin/inbox")
+    with statements_run() as statements:
+        page = client.get("/admin/inbox").get_data(as_text=True)
+    assert len(statements) == 2
+    # The same moment for both kinds: the kind's key decides, then the id.
+    assert keys(page) == [k for r in made for k in (key(r), f"zz_copy:{r.id}")]
+    first = made[0]
+    assert f"Copy of {first.id}: n0 since {first.submitted_at:%Y-%m-%d}" in page
+    assert f"asks to join {tree.a.name_en}" in page
 
 
 # --- the item page and decisions ------------------------------------------------------------

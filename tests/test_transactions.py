@@ -3,34 +3,15 @@ a transaction that only read is committed, so psycopg keeps its prepared stateme
 one that wrote anything, or failed, is rolled back and leaves nothing behind."""
 
 import os
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from portal import plainrows
 from portal.accounts.models import User
 from portal.extensions import db
-
-
-@contextmanager
-def transaction_ends():
-    """Collects "commit" / "rollback" as the engine ends transactions."""
-    seen: list[str] = []
-
-    def committed(conn):
-        seen.append("commit")
-
-    def rolled_back(conn):
-        seen.append("rollback")
-
-    event.listen(db.engine, "commit", committed)
-    event.listen(db.engine, "rollback", rolled_back)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "commit", committed)
-        event.remove(db.engine, "rollback", rolled_back)
+from portal.transactions import is_read_only
+from tests.conftest import transaction_ends
 
 
 def users_count() -> int:
@@ -77,6 +58,43 @@ def test_a_core_write_left_uncommitted_is_rolled_back(app, make_user):
     assert seen == ["rollback"]
     db.session.expire_all()
     assert db.session.get(User, user.id).locale != "en"
+
+
+def test_a_query_with_a_cte_that_only_reads_is_committed(app, make_user):
+    make_user()
+    db.session.commit()
+    with transaction_ends() as seen:
+        with app.app_context():
+            found = db.session.execute(
+                text("WITH few AS (SELECT id FROM users LIMIT 5) SELECT count(*) FROM few")
+            ).scalar()
+            assert found == 1
+    assert seen == ["commit"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone",
+        "with x as (select 1) update users set locale = 'en'",
+        "WITH x AS (SELECT 1)\nINSERT INTO users (phone) SELECT '13900000003' FROM x",
+    ],
+)
+def test_a_cte_that_may_write_counts_as_a_write(statement):
+    assert not is_read_only(statement)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT 1",
+        "  select * from users",
+        "WITH a AS (SELECT 1) SELECT * FROM a",
+        "EXPLAIN SELECT 1",
+    ],
+)
+def test_reads_count_as_reads(statement):
+    assert is_read_only(statement)
 
 
 def test_a_failed_request_is_rolled_back(app):

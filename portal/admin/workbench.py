@@ -7,6 +7,7 @@ filters through scope.py, the one scoping place: the review scope's paths
 (`scope_paths(user, REVIEW_ROLES)`) and `ids_under()` them.
 """
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,18 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import get_locale
-from sqlalchemy import Row, Select, bindparam, literal, select, union_all
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from portal import plainrows
@@ -90,7 +102,7 @@ def register_kind(kind: ReviewKind) -> ReviewKind:
     """Add a kind to the workbench (at import time). Re-registering a key replaces it,
     so re-importing a module in tests is harmless."""
     _KINDS[kind.key] = kind
-    for built in (_ordered_keys, _cards_by_id):
+    for built in (_ordered_keys, _page_read, _cards_by_id):
         built.cache_clear()
     return kind
 
@@ -174,37 +186,113 @@ def _filters(user, kind: ReviewKind | None, branch: Branch | None):
     return paths, keys
 
 
-@lru_cache(maxsize=1024)
-def _ordered_keys(kind_keys: tuple[str, ...], paths: tuple[str, ...], dialect: str) -> Select:
-    """(kind, id) of every pending item under `paths`, oldest first, across kinds.
-    Built once per scope shape: building and hashing it anew cost as much as running it.
-    (`dialect` is part of the key because path_under writes SQLite's form differently.)"""
+def _pending_in_scope(kind_keys: tuple[str, ...], paths: tuple[str, ...]):
+    """(kind, id, created_at) of every pending item under `paths`, across kinds."""
     scope = ids_under(paths)
     parts = []
     for key in kind_keys:
         model = _KINDS[key].model
         parts.append(
             select(
-                literal(key).label("kind"),
+                literal(key, literal_execute=True).label("kind"),
                 model.id.label("id"),
                 model.created_at.label("created_at"),
             ).where(pending_clause(model), model.branch_id.in_(scope))
         )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+
+def _oldest_first(columns) -> tuple:
+    return columns.created_at, columns.kind, columns.id
+
+
+@lru_cache(maxsize=1024)
+def _ordered_keys(kind_keys: tuple[str, ...], paths: tuple[str, ...], dialect: str) -> Select:
+    """(kind, id) of every pending item under `paths`, oldest first, across kinds.
+    Built once per scope shape: building and hashing it anew cost as much as running it.
+    (`dialect` is part of the key because path_under writes SQLite's form differently.)"""
+    sub = _pending_in_scope(kind_keys, paths)
+    return select(sub.c.kind, sub.c.id).order_by(*_oldest_first(sub.c))
+
+
+def _keys(kind_keys, paths) -> list[tuple[str, int]]:
+    return [(k, i) for k, i in plainrows.rows(_ordered_keys(kind_keys, paths, _dialect()))]
+
+
+# What every kind's `cards` statement starts with (card_select); a page row carries
+# these after its kind, then each kind's own columns in a slot of its own.
+_COMMON = ("id", "created_at", "branch_id", "branch_zh", "branch_en")
+_OWN = 1 + len(_COMMON)  # where the kinds' own columns start in a page row
+
+
+class _Slot(NamedTuple):
+    """Where one kind's own card columns sit in a page row, and the row type its
+    summaries get: the common columns and its own, by name, as from its `cards`."""
+
+    start: int
+    stop: int
+    row: type
+
+
+class _PageRead(NamedTuple):
+    statement: Select
+    slots: dict[str, _Slot]
+
+
+@lru_cache(maxsize=1024)
+def _page_read(kind_keys: tuple[str, ...], paths: tuple[str, ...], dialect: str) -> _PageRead:
+    """One page of cards, oldest first, in one statement: the page's keys (a
+    materialized CTE, LIMIT and OFFSET written into the SQL text at execution), joined
+    to each kind's `cards`. Kinds differ in their own columns, so each kind's part
+    fills its own slot and NULL the others' (typed, so each column is read as its type)."""
+    sub = _pending_in_scope(kind_keys, paths)
+    page = (
+        select(sub.c.kind, sub.c.id, sub.c.created_at)
+        .order_by(*_oldest_first(sub.c))
+        .limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+        .offset(bindparam("page_offset", type_=Integer, literal_execute=True))
+        .cte("page_keys")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    own = {
+        key: [c for c in _KINDS[key].cards.selected_columns if c.key not in _COMMON]
+        for key in kind_keys
+    }
+    slots, start = {}, _OWN
+    for key in kind_keys:
+        names = _COMMON + tuple(c.key for c in own[key])
+        slots[key] = _Slot(start, start + len(own[key]), namedtuple(f"{key}_card", names))
+        start += len(own[key])
+    parts = []
+    for key in kind_keys:
+        kind = _KINDS[key]
+        cards = kind.cards.selected_columns
+        # Each slot's label is unique (two kinds may both read "phone"); rows are read
+        # by position.
+        padded = [
+            (column if other == key else type_coerce(null(), column.type)).label(
+                f"{other}__{column.key}"
+            )
+            for other in kind_keys
+            for column in own[other]
+        ]
+        on_page = and_(
+            page.c.kind == literal(key, literal_execute=True), page.c.id == kind.model.id
+        )
+        parts.append(
+            kind.cards.join(page, on_page).with_only_columns(
+                # Named, so that ORDER BY can name them after a UNION (SQLite insists).
+                page.c.kind.label("kind"),
+                *(cards[name].label(name) for name in _COMMON),
+                *padded,
+            )
+        )
     if len(parts) == 1:
-        sub = parts[0].subquery()
+        statement = parts[0].order_by(*_oldest_first(page.c))
     else:
-        sub = union_all(*parts).subquery()
-    return select(sub.c.kind, sub.c.id).order_by(sub.c.created_at, sub.c.kind, sub.c.id)
-
-
-def _keys(kind_keys, paths, limit: int | None = None, offset: int = 0) -> list[tuple[str, int]]:
-    stmt = _ordered_keys(kind_keys, paths, _dialect())
-    if limit is not None:
-        # In the SQL text, not bound: PostgreSQL's generic plan for an unknown LIMIT
-        # assumes a tenth of the rows, so it would plan the page afresh every time.
-        stmt = stmt.limit(literal(limit, literal_execute=True))
-        stmt = stmt.offset(literal(offset, literal_execute=True))
-    return [(k, i) for k, i in plainrows.rows(stmt)]
+        both = union_all(*parts)
+        statement = both.order_by(*_oldest_first(both.selected_columns))
+    return _PageRead(statement, slots)
 
 
 def _dialect() -> str:
@@ -245,6 +333,22 @@ def _load(keys: Sequence[tuple[str, int]]) -> list[InboxCard]:
     return [loaded[key] for key in keys if key in loaded]
 
 
+def _page_cards(kind_keys, paths, limit: int, offset: int) -> list[InboxCard]:
+    read = _page_read(kind_keys, paths, _dialect())
+    rows = plainrows.rows(read.statement, page_limit=limit, page_offset=offset).all()
+    by_kind: dict[str, list] = {}
+    for row in rows:
+        slot = read.slots[row.kind]
+        by_kind.setdefault(row.kind, []).append(
+            slot.row(*row[1:_OWN], *row[slot.start : slot.stop])
+        )
+    loaded = {}
+    for key, kind_rows in by_kind.items():
+        for card in _as_cards(_KINDS[key], kind_rows):
+            loaded[(key, card.id)] = card
+    return [loaded[(row.kind, row.id)] for row in rows]
+
+
 def summary_of(kind: ReviewKind, obj) -> str:
     """The inbox summary line of one application (its item page shows it too)."""
     return kind.summaries([plainrows.rows(_cards_by_id(kind.key), ids=[obj.id]).one()])[0]
@@ -261,12 +365,8 @@ def inbox_page(
     total = sum(counts[k] for k in kind_keys)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    keys = []
-    if total:
-        # Keys first, then the cards by id: one query joining the cards' tables to the
-        # ordered scan takes PostgreSQL ten times longer to plan than to run.
-        keys = _keys(kind_keys, paths, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    return InboxPage(_load(keys), counts, total, page, pages)
+    cards = _page_cards(kind_keys, paths, PAGE_SIZE, (page - 1) * PAGE_SIZE) if total else []
+    return InboxPage(cards, counts, total, page, pages)
 
 
 def iter_inbox(
