@@ -58,8 +58,10 @@ class ReviewKind:
     key: stable id, also the audit log's object_kind and the ?kind= filter.
     label: translated name (a lazy string).
     cards: the statement reading what an inbox card shows, as plain rows (start it with
-    `card_select`). summaries(rows) -> one translated line per such row (a whole page at
-    once, so each wording is looked up in the catalogue once, not once per card).
+    `card_select`; add joins and columns only: the inbox joins every kind's `cards` to
+    the page's keys in one statement). summaries(rows) -> one translated line per such
+    row, its columns read by name (a whole page at once, so each wording is looked up
+    in the catalogue once, not once per card).
     facts(obj) -> [(label, value)] for the item page. on_approved(obj, actor) runs
     inside the deciding transaction.
     personal_fields: which real-name fields the summary and facts show, for the audit log.
@@ -320,20 +322,26 @@ def _as_cards(kind: ReviewKind, rows: Sequence[Row]) -> list[InboxCard]:
     ]
 
 
+def _in_order(order: Sequence[tuple[str, int]], rows_by_kind: dict[str, list]) -> list:
+    """The cards of each kind's rows (a kind's wordings looked up once), in `order`."""
+    loaded: dict[tuple[str, int], InboxCard] = {}
+    for key, rows in rows_by_kind.items():
+        for card in _as_cards(_KINDS[key], rows):
+            loaded[(key, card.id)] = card
+    return [loaded[key] for key in order if key in loaded]
+
+
 def _load(keys: Sequence[tuple[str, int]]) -> list[InboxCard]:
     """The cards behind (kind, id) pairs: one query per kind, order kept."""
     by_kind: dict[str, list[int]] = {}
     for key, obj_id in keys:
         by_kind.setdefault(key, []).append(obj_id)
-    loaded: dict[tuple[str, int], InboxCard] = {}
-    for key, ids in by_kind.items():
-        rows = plainrows.rows(_cards_by_id(key), ids=ids).all()
-        for card in _as_cards(_KINDS[key], rows):
-            loaded[(key, card.id)] = card
-    return [loaded[key] for key in keys if key in loaded]
+    rows = {key: plainrows.rows(_cards_by_id(key), ids=ids).all() for key, ids in by_kind.items()}
+    return _in_order(keys, rows)
 
 
 def _page_cards(kind_keys, paths, limit: int, offset: int) -> list[InboxCard]:
+    """One page of cards, oldest first: one statement whatever the kinds (_page_read)."""
     read = _page_read(kind_keys, paths, _dialect())
     rows = plainrows.rows(read.statement, page_limit=limit, page_offset=offset).all()
     by_kind: dict[str, list] = {}
@@ -342,11 +350,7 @@ def _page_cards(kind_keys, paths, limit: int, offset: int) -> list[InboxCard]:
         by_kind.setdefault(row.kind, []).append(
             slot.row(*row[1:_OWN], *row[slot.start : slot.stop])
         )
-    loaded = {}
-    for key, kind_rows in by_kind.items():
-        for card in _as_cards(_KINDS[key], kind_rows):
-            loaded[(key, card.id)] = card
-    return [loaded[(row.kind, row.id)] for row in rows]
+    return _in_order([(row.kind, row.id) for row in rows], by_kind)
 
 
 def summary_of(kind: ReviewKind, obj) -> str:
