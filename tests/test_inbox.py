@@ -15,6 +15,7 @@ from portal.admin import workbench
 from portal.admin.models import AuditEntry
 from portal.admin.workbench import PAGE_SIZE, ReviewKind, card_select, register_kind
 from portal.branches.attachments import KIND, BranchAttachmentRequest
+from portal.branches.services import move_branch
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.timeutil import utcnow
@@ -245,6 +246,24 @@ def test_a_page_of_cards_is_one_read_only_statement(tree, pending, staff, client
     assert len(statements) == 2 and "server_sessions" in statements[0]
     # Seen as reads, so the request ends in COMMIT and PostgreSQL keeps them prepared.
     assert all(is_read_only(s) for s in statements)
+
+
+def test_items_follow_their_branch_when_it_moves(
+    app, tree, pending, staff, make_user, grant_role, client, login
+):
+    """Each item keeps its branch's path, which a move rewrites: the inbox of the
+    branch's new province lists it, the old one's no longer does."""
+    moving, staying = pending(tree.g), pending(tree.b)
+    assert moving.branch_path == tree.g.path
+    boss = grant_role(make_user(), tree.n, "admin")
+    move_branch(tree.a, tree.p2, actor=boss)  # 渭滨 and its community, to 甘肃
+    db.session.commit()
+    db.session.expire_all()
+    assert moving.branch_path == tree.g.path and tree.g.path.startswith(tree.p2.path)
+    assert staying.branch_path == tree.b.path
+    for province, listed in ((tree.p2, [moving]), (tree.p, [staying])):
+        login(client, staff(province, "admin"))
+        assert keys(client.get("/admin/inbox").get_data(as_text=True)) == [key(r) for r in listed]
 
 
 @pytest.fixture

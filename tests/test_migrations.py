@@ -93,7 +93,7 @@ def test_upgrade_keeps_data_written_under_the_first_schema(empty_db_url):
         db.engine.dispose()
 
 
-def test_tallies_migration_counts_requests_already_waiting(empty_db_url):
+def test_requests_already_waiting_get_tallies_and_their_branch_path(empty_db_url):
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
     with app.app_context():
         upgrade(revision="0002")
@@ -133,5 +133,8 @@ def test_tallies_migration_counts_requests_already_waiting(empty_db_url):
             (1, "branch_attachment", 2),
             (2, "branch_attachment", 2),
         ]
+        with db.engine.connect() as conn:
+            paths = conn.execute(text("SELECT branch_path FROM branch_attachment_requests"))
+            assert paths.scalars().all() == ["/1/2/"] * 3
         downgrade(revision="base")
         db.engine.dispose()

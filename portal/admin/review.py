@@ -12,12 +12,24 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, text, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.admin import audit, tallies
 from portal.admin.workbench import kind_for
-from portal.branches.scope import REVIEW_ROLES
+from portal.branches.models import Branch
+from portal.branches.scope import REVIEW_ROLES, path_under
 from portal.branches.scope import acting_role as scope_acting_role
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -41,19 +53,36 @@ class ReviewError(ValueError):
 
 def review_indexes(tablename: str) -> tuple:
     """The indexes every review table needs. "Oldest first" walks (status, created_at),
-    index-only: id and branch_id (whether the item is in scope) come with it.
-    Counting and listing a scope's pending items reads the partial index of pending rows
-    by branch: index-only, however many decided rows pile up. Queries must compare
-    status with a literal 'pending' for a planner to match it
+    index-only: id, branch_id and branch_path (whether the item is in scope) come with
+    it. A small scope's pending items come from the partial index of pending rows by
+    branch path, a prefix range read in order of path; counting a branch's pending
+    items reads the one by branch. Both index-only, however many decided rows pile up.
+    Queries must compare status with a literal 'pending' for a planner to match it
     (see `workbench.pending_clause`)."""
     where = text("status = 'pending'")
     return (
-        Index(f"ix_{tablename}_status_created", "status", "created_at", "id", "branch_id"),
+        Index(
+            f"ix_{tablename}_status_created",
+            "status",
+            "created_at",
+            "id",
+            "branch_id",
+            "branch_path",
+        ),
         Index(
             f"ix_{tablename}_pending_branch",
             "branch_id",
             "created_at",
-            "id",  # covering: a scope's oldest items come from the index alone
+            "id",  # covering: a branch's oldest items come from the index alone
+            postgresql_where=where,
+            sqlite_where=where,
+        ),
+        Index(
+            f"ix_{tablename}_pending_path",
+            "branch_path",
+            "created_at",
+            "id",
+            postgresql_ops={"branch_path": "varchar_pattern_ops"},  # for LIKE 'prefix%'
             postgresql_where=where,
             sqlite_where=where,
         ),
@@ -76,7 +105,11 @@ def one_pending_per_applicant(tablename: str) -> Index:
 class ReviewMixin:
     """Columns of an application under review. `user_id` is the applicant; `branch_id`
     is the branch that decides (its staff, and staff above it, see it in the inbox).
-    Subclasses set `__table_args__` including `review_indexes(__tablename__)`."""
+    `branch_path` is that branch's path, kept with the item so the inbox finds a
+    scope's items from the item's own index without visiting each one's branch: set on
+    every flush that sets branch_id (_keep_branch_path) and rewritten when a branch
+    moves (move_paths). Subclasses set `__table_args__` including
+    `review_indexes(__tablename__)`."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
@@ -85,6 +118,7 @@ class ReviewMixin:
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
     withdrawn_at: Mapped[datetime | None]
+    branch_path: Mapped[str] = mapped_column(String(255))
 
     @declared_attr
     def user_id(cls) -> Mapped[int]:
@@ -117,6 +151,37 @@ class ReviewMixin:
     @property
     def status_label(self) -> str:
         return str(STATUS_LABELS.get(self.status, self.status))
+
+
+@event.listens_for(ReviewMixin, "before_insert", propagate=True)
+@event.listens_for(ReviewMixin, "before_update", propagate=True)
+def _keep_branch_path(mapper, connection, item) -> None:
+    """The item's branch_path is its branch's path, read when branch_id is set (at flush,
+    after the ORM has filled branch_id in from `item.branch` if that was set instead)."""
+    if item.branch_path is not None and not inspect(item).attrs.branch_id.history.has_changes():
+        return
+    item.branch_path = connection.scalar(select(Branch.path).where(Branch.id == item.branch_id))
+
+
+def move_paths(old_prefix: str, new_prefix: str) -> list[type]:
+    """A branch's path changes from `old_prefix` to `new_prefix` (a move): rewrite the
+    branch_path of every review item at it or below, of every kind, one UPDATE per
+    table, in the moving transaction (branches.services.move_branch). Returns the models
+    updated: the ORM did not see these UPDATEs, so the caller expires their loaded rows."""
+    from portal.admin.workbench import kinds
+
+    models = sorted({kind.model for kind in kinds()}, key=lambda m: m.__name__)
+    for model in models:
+        db.session.execute(
+            update(model)
+            .where(path_under(old_prefix, model.branch_path))
+            .values(
+                branch_path=literal(new_prefix)
+                + func.substr(model.branch_path, len(old_prefix) + 1)
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return models
 
 
 def acting_role(actor, branch) -> str | None:

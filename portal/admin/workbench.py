@@ -4,7 +4,8 @@ Each feature with applications registers one `ReviewKind` (its model uses
 `portal.admin.review.ReviewMixin`). The inbox, the dashboard counts and the
 decision service then work for every kind without knowing it. Every query here
 filters through scope.py, the one scoping place: the review scope's paths
-(`scope_paths(user, REVIEW_ROLES)`) and `ids_under()` them.
+(`scope_paths(user, REVIEW_ROLES)`) and `under_any()` them, applied to each item's
+own copy of its branch's path (ReviewMixin.branch_path).
 """
 
 from collections import namedtuple
@@ -37,10 +38,10 @@ from portal.branches.scope import (
     BranchLabel,
     active_grants,
     can_review,
-    ids_under,
     read_with_grants,
     scope_paths,
     top_grants,
+    under_any,
 )
 from portal.extensions import db
 
@@ -190,7 +191,6 @@ def _filters(user, kind: ReviewKind | None, branch: Branch | None):
 
 def _pending_in_scope(kind_keys: tuple[str, ...], paths: tuple[str, ...]):
     """(kind, id, created_at) of every pending item under `paths`, across kinds."""
-    scope = ids_under(paths)
     parts = []
     for key in kind_keys:
         model = _KINDS[key].model
@@ -199,7 +199,7 @@ def _pending_in_scope(kind_keys: tuple[str, ...], paths: tuple[str, ...]):
                 literal(key, literal_execute=True).label("kind"),
                 model.id.label("id"),
                 model.created_at.label("created_at"),
-            ).where(pending_clause(model), model.branch_id.in_(scope))
+            ).where(pending_clause(model), under_any(paths, model.branch_path))
         )
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 

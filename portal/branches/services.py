@@ -169,9 +169,11 @@ def move_branch(branch: Branch, new_parent: Branch, *, actor) -> None:
         raise BranchError(_l("This branch is closed, so no new branches can be added under it."))
     old_parent_id, old_prefix = branch.parent_id, branch.path
     new_prefix = f"{new_parent.path}{branch.id}/"
-    from portal.admin import tallies  # the workbench sits above the branch tree
+    from portal.admin import review, tallies  # the workbench sits above the branch tree
 
     tallies.move_subtree(branch, old_prefix[: -len(f"{branch.id}/")], new_parent.path)
+    for model in review.move_paths(old_prefix, new_prefix):
+        _expire_loaded(model.branch_path)
     shift = new_parent.depth + 1 - branch.depth
     db.session.flush()
     db.session.execute(
@@ -244,11 +246,11 @@ def _audit(action: str, actor, branch: Branch, changes: dict) -> None:
 
 
 def _expire_loaded(*attributes: Mapped) -> None:
-    """Forget stale values of `attributes` on branches already loaded in the session,
-    after a bulk UPDATE the ORM did not see."""
-    names = [a.key for a in attributes]
+    """Forget stale values of `attributes` (of one model) on its rows already loaded in
+    the session, after a bulk UPDATE the ORM did not see."""
+    model, names = attributes[0].class_, [a.key for a in attributes]
     for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Branch):
+        if isinstance(obj, model):
             db.session.expire(obj, names)
 
 
