@@ -266,6 +266,14 @@ def test_items_follow_their_branch_when_it_moves(
         assert keys(client.get("/admin/inbox").get_data(as_text=True)) == [key(r) for r in listed]
 
 
+def test_an_item_given_another_branch_takes_that_branch_path(tree, pending):
+    item = pending(tree.a, branch_path="/9/")  # a path handed in is not trusted
+    assert item.branch_path == tree.a.path
+    item.branch_id = tree.x.id
+    db.session.commit()
+    assert item.branch_path == tree.x.path
+
+
 @pytest.fixture
 def second_kind(monkeypatch):
     """A second kind over the same requests with card columns of its own, one of them a

@@ -107,7 +107,7 @@ class ReviewMixin:
     is the branch that decides (its staff, and staff above it, see it in the inbox).
     `branch_path` is that branch's path, kept with the item so the inbox finds a
     scope's items from the item's own index without visiting each one's branch: set on
-    every flush that sets branch_id (_keep_branch_path) and rewritten when a branch
+    every flush that writes branch_id (_path_on_insert/_update) and rewritten when a branch
     moves (move_paths). Subclasses set `__table_args__` including
     `review_indexes(__tablename__)`."""
 
@@ -153,14 +153,22 @@ class ReviewMixin:
         return str(STATUS_LABELS.get(self.status, self.status))
 
 
+def _branch_path(connection, item) -> str:
+    return connection.scalar(select(Branch.path).where(Branch.id == item.branch_id))
+
+
+# The item's branch_path is read when its branch_id is written (at flush, after the ORM
+# has filled branch_id in from `item.branch` if that was set instead). A path handed in
+# by the caller is not trusted: the scope of every inbox depends on it.
 @event.listens_for(ReviewMixin, "before_insert", propagate=True)
+def _path_on_insert(mapper, connection, item) -> None:
+    item.branch_path = _branch_path(connection, item)
+
+
 @event.listens_for(ReviewMixin, "before_update", propagate=True)
-def _keep_branch_path(mapper, connection, item) -> None:
-    """The item's branch_path is its branch's path, read when branch_id is set (at flush,
-    after the ORM has filled branch_id in from `item.branch` if that was set instead)."""
-    if item.branch_path is not None and not inspect(item).attrs.branch_id.history.has_changes():
-        return
-    item.branch_path = connection.scalar(select(Branch.path).where(Branch.id == item.branch_id))
+def _path_on_update(mapper, connection, item) -> None:
+    if inspect(item).attrs.branch_id.history.has_changes():
+        item.branch_path = _branch_path(connection, item)
 
 
 def move_paths(old_prefix: str, new_prefix: str) -> list[type]:
