@@ -175,12 +175,12 @@ class Measurement:
 
 
 def measure(
-    url: str, cookie: str | None = None, seconds: int = 10, connections: int = 2
+    url: str, cookie: str | None = None, seconds: int = 10, connections: int = 2, warmup: int = 2
 ) -> Measurement:
-    """Median latency of GET `url`, after a short warm-up. wrk when installed (bounded by
-    `seconds`), else sequential Python requests (bounded by count and time)."""
+    """Median latency of GET `url`, after a `warmup`-second warm-up. wrk when installed
+    (bounded by `seconds`), else sequential Python requests (bounded by count and time)."""
     if shutil.which("wrk"):
-        _wrk(url, cookie, 2, connections)
+        _wrk(url, cookie, warmup, connections)
         return _wrk(url, cookie, seconds, connections)
     return _python_client(url, cookie, seconds)
 

@@ -13,8 +13,9 @@ from datetime import timedelta
 from bench.harness import Measurement, Server, fetch, login_cookie, measure
 
 TARGET_RATIO = 5.0
-# Each page is measured in ROUNDS pairs with /healthz, SECONDS each (after a warm-up).
-ROUNDS, SECONDS = 3, 5
+# Each page is measured in ROUNDS pairs with /healthz, SECONDS each after a WARMUP:
+# short pairs follow the machine's slow and fast spells more closely than long ones.
+ROUNDS, SECONDS, WARMUP = 5, 3, 1
 BRANCHES = 10_000
 APPLICATIONS = 200_000
 PENDING_SHARE = 0.10
@@ -361,13 +362,17 @@ def _measured(name, figure, url, cookie, expect) -> dict:
 def _paired(name, figure, url, cookie, expect, healthz_url) -> dict:
     """The page against /healthz in ROUNDS pairs, /healthz measured just before the page
     each time, so a machine that slows down or speeds up moves both sides of a pair
-    alike. The ratio is the median of the pairs' ratios (one disturbed pair cannot decide
-    it); value and baseline are the medians of the page's and /healthz's medians."""
+    alike. The ratio is the median of the pairs' ratios (a disturbed pair or two cannot
+    decide it); value and baseline are the medians of the page's and /healthz's medians."""
     row = _row(name, figure, TARGET_RATIO)
     if not _answers(url, cookie, expect, row):
         return row
     pairs = [
-        (measure(healthz_url, None, SECONDS), measure(url, cookie, SECONDS)) for _ in range(ROUNDS)
+        (
+            measure(healthz_url, None, SECONDS, warmup=WARMUP),
+            measure(url, cookie, SECONDS, warmup=WARMUP),
+        )
+        for _ in range(ROUNDS)
     ]
     ratios = [page.median_ms / base.median_ms for base, page in pairs]
     errors = sum(page.errors + base.errors for base, page in pairs)

@@ -111,6 +111,8 @@ def test_city_admin_sees_city_totals_and_one_row_per_county(client, login, attac
     assert figures(html, w.county.name_zh) == ("3", "1")  # includes the hospital below it
     assert figures(html, w.sibling.name_zh) == ("3", "0")
     assert w.unit.name_zh not in html  # grandchildren roll up into their county
+    # Each county's row drills down to it, keeping the indicator shown.
+    assert f'href="/admin/?indicator=citizens_attached&amp;branch={w.county.id}"' in html
 
 
 def test_county_officer_sees_only_their_county(client, login, attached):
