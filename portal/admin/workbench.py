@@ -263,7 +263,7 @@ def _page_read(kind_keys: tuple[str, ...], paths: tuple[str, ...], dialect: str)
     slots, start = {}, _OWN
     for key in kind_keys:
         names = _COMMON + tuple(c.key for c in own[key])
-        slots[key] = _Slot(start, start + len(own[key]), namedtuple(f"{key}_card", names))
+        slots[key] = _Slot(start, start + len(own[key]), namedtuple("Card", names))
         start += len(own[key])
     parts = []
     for key in kind_keys:
