@@ -300,6 +300,16 @@ def second_kind(monkeypatch):
     return kind
 
 
+def test_a_kind_whose_cards_do_not_start_with_card_select_is_refused():
+    cards = select(BranchAttachmentRequest.id, BranchAttachmentRequest.note)
+    kind = ReviewKind(
+        key="zz_bad", label="Bad", model=BranchAttachmentRequest, cards=cards, summaries=list
+    )
+    with pytest.raises(ValueError, match="card_select"):
+        register_kind(kind)
+    assert workbench.get_kind("zz_bad") is None
+
+
 def test_cards_of_several_kinds_come_oldest_first_in_one_statement(
     tree, pending, staff, client, login, second_kind
 ):

@@ -80,6 +80,12 @@ class ReviewKind:
     personal_fields: tuple[str, ...] = ()
 
 
+# What every kind's `cards` statement starts with (card_select); a page row carries
+# these after its kind, then each kind's own columns in a slot of its own.
+_COMMON = ("id", "created_at", "branch_id", "branch_zh", "branch_en")
+_OWN = 1 + len(_COMMON)  # where the kinds' own columns start in a page row
+
+
 def card_select(model, *columns) -> Select:
     """The start of a kind's `cards` statement: what every card shows (id, created_at,
     branch_id, and the deciding branch's names as branch_zh / branch_en) and `columns`.
@@ -103,7 +109,10 @@ _KINDS: dict[str, ReviewKind] = {}
 
 def register_kind(kind: ReviewKind) -> ReviewKind:
     """Add a kind to the workbench (at import time). Re-registering a key replaces it,
-    so re-importing a module in tests is harmless."""
+    so re-importing a module in tests is harmless. Refuses `cards` that do not start as
+    card_select's do: the page read finds every kind's columns by those names."""
+    if tuple(kind.cards.selected_columns.keys())[: len(_COMMON)] != _COMMON:
+        raise ValueError(f"{kind.key}: its cards statement must start with card_select()")
     _KINDS[kind.key] = kind
     for built in (_ordered_keys, _page_read, _cards_by_id):
         built.cache_clear()
@@ -221,12 +230,6 @@ def _keys(kind_keys, paths) -> list[tuple[str, int]]:
     return [(k, i) for k, i in plainrows.rows(_ordered_keys(kind_keys, paths, _dialect()))]
 
 
-# What every kind's `cards` statement starts with (card_select); a page row carries
-# these after its kind, then each kind's own columns in a slot of its own.
-_COMMON = ("id", "created_at", "branch_id", "branch_zh", "branch_en")
-_OWN = 1 + len(_COMMON)  # where the kinds' own columns start in a page row
-
-
 class _Slot(NamedTuple):
     """Where one kind's own card columns sit in a page row, and the row type its
     summaries get: the common columns and its own, by name, as from its `cards`."""
@@ -322,7 +325,7 @@ def _as_cards(kind: ReviewKind, rows: Sequence[Row]) -> list[InboxCard]:
     ]
 
 
-def _in_order(order: Sequence[tuple[str, int]], rows_by_kind: dict[str, list]) -> list:
+def _in_order(order: Sequence[tuple[str, int]], rows_by_kind: dict[str, list]) -> list[InboxCard]:
     """The cards of each kind's rows (a kind's wordings looked up once), in `order`."""
     loaded: dict[tuple[str, int], InboxCard] = {}
     for key, rows in rows_by_kind.items():
