@@ -136,9 +136,10 @@ def login_cookie(user, cookie_name: str) -> str:
     returns the Cookie header value. The caller commits."""
     import json
 
+    from portal.accounts.models import ServerSession
     from portal.branches.scope import is_staff
     from portal.extensions import db
-    from portal.sessions import ServerSession, hash_token
+    from portal.sessions import hash_token
 
     token = secrets.token_urlsafe(32)
     staff = is_staff(user)

@@ -32,7 +32,7 @@ def load(
     Core executemany sends them in multi-row batches (the ORM's bulk path would split
     batches wherever optional columns differ)."""
     from portal.accounts.models import User
-    from portal.branches.attachments import BranchAttachmentRequest
+    from portal.branches.home_branch import HomeBranchRequest
     from portal.branches.models import Branch, StaffRole
     from portal.extensions import db
     from portal.timeutil import utcnow
@@ -110,14 +110,14 @@ def load(
                 }
             )
         _insert(User, users)
-        _insert(BranchAttachmentRequest, requests)
+        _insert(HomeBranchRequest, requests)
     # A bulk insert skips the ORM hooks that keep the pending tallies: count once, as
     # `flask rebuild-tallies` would.
-    from portal.admin import tallies
+    from portal.review import tallies
 
     tallies.rebuild()
     db.session.commit()
-    _after_explicit_ids(["branches", "users", "staff_roles", "branch_attachment_requests"])
+    _after_explicit_ids(["branches", "users", "staff_roles", "home_branch_requests"])
     return {
         "province_admin": province_admin,
         "county_officer": county_officer,

@@ -1,5 +1,6 @@
 """Boai portal: the application factory."""
 
+import importlib
 import logging
 import os
 
@@ -54,9 +55,28 @@ def _init_extensions(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
 
 
+# A package's __init__ holds only its blueprint; its views are imported here, so that
+# importing a feature's models or services never drags in the views of another.
+VIEW_MODULES = (
+    "portal.main.views",
+    "portal.accounts.auth",
+    "portal.accounts.views",
+    "portal.accounts.profile_views",
+    "portal.accounts.session_views",
+    "portal.notifications.views",
+    "portal.branches.views",
+    "portal.branches.home_branch_views",
+    "portal.admin.views",
+    "portal.admin.inbox_views",
+    "portal.admin.audit_views",
+)
+
+
 def _register_blueprints(app: Flask) -> None:
     from portal import accounts, admin, branches, main, notifications
 
+    for name in VIEW_MODULES:
+        importlib.import_module(name)
     for package in (main, accounts, notifications, branches, admin):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.extensions import db
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -57,7 +59,5 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return http_error(error)
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        from portal.extensions import db
-
         db.session.rollback()
         return render_error(500)

@@ -12,34 +12,21 @@ import secrets
 from datetime import datetime
 from functools import cache
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import ForeignKey, String, Text, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
+from portal.accounts.models import ServerSession, User
+from portal.branches.scope import grants_column, remember_grants
 from portal.extensions import db
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60  # write last_seen_at at most this often
-
-
-class ServerSession(db.Model):
-    __tablename__ = "server_sessions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    is_staff: Mapped[bool] = mapped_column(default=False)
-    data: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ip: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str | None] = mapped_column(String(200))
-    revoked_at: Mapped[datetime | None]
 
 
 def hash_token(token: str) -> str:
@@ -97,13 +84,9 @@ def is_live(app: Flask, row: ServerSession, now: datetime) -> bool:
 
 
 @cache
-def _read_statement(dialect: str, figures: tuple[str, ...]):
+def _read_statement(dialect: str):
     """The session row, its user and the user's staff grants by token hash, built once
-    (every request runs it). `figures` (scope.grant_figures()) is only part of the cache
-    key: the grants column changes with the figures registered."""
-    from portal.accounts.models import User
-    from portal.branches.scope import grants_column
-
+    (every request runs it)."""
     return (
         select(
             ServerSession.id,
@@ -134,9 +117,7 @@ class DatabaseSessionInterface(SessionInterface):
         # user comes in the same round trip and waits in the identity map, so
         # Flask-Login's user_loader (db.session.get) needs no query of its own.
         try:
-            from portal.branches.scope import grant_figures
-
-            statement = _read_statement(db.session.get_bind().dialect.name, grant_figures())
+            statement = _read_statement(db.session.get_bind().dialect.name)
             row = db.session.execute(statement, {"token_hash": hash_token(token)}).first()
         except SQLAlchemyError:
             # The database is down: serve the request as a visitor (healthz answers 503,
@@ -155,8 +136,6 @@ class DatabaseSessionInterface(SessionInterface):
         web_session = DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
         web_session.user = row.User
         if row.User is not None:
-            from portal.branches.scope import remember_grants
-
             remember_grants(row.User, row.grants)
         return web_session
 
@@ -206,8 +185,6 @@ class DatabaseSessionInterface(SessionInterface):
                 s.commit()
 
     def _insert(self, app, s: Session, session: DbSession, now: datetime) -> None:
-        from flask import request
-
         session.token = secrets.token_urlsafe(32)
         row = ServerSession(
             token_hash=hash_token(session.token),

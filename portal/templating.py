@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
 
+from portal.branches import roles, scope
 from portal.i18n import care_mode_on, install_template_gettext
 
 
@@ -38,11 +40,7 @@ def figure(n: int, unit: str) -> str:
 
 
 def _current_user_is_staff() -> bool:
-    from flask_login import current_user
-
-    from portal.branches.scope import is_staff
-
-    return current_user.is_authenticated and is_staff(current_user)
+    return current_user.is_authenticated and scope.is_staff(current_user)
 
 
 def _permission_helpers() -> dict:
@@ -51,9 +49,6 @@ def _permission_helpers() -> dict:
     passing ready-made booleans, and a link and the check behind it cannot drift apart.
     Each reads the per-request grants memo (scope.active_grants): asking once per row
     costs no query. Anonymous users and citizens get False everywhere."""
-    from flask_login import current_user
-
-    from portal.branches import roles, scope
 
     def can_grant(branch, role: str | None = None) -> bool:
         # Without a role: may they grant any role at all here (show the grant form)?

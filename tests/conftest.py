@@ -150,8 +150,9 @@ def make_user(app):
 @pytest.fixture
 def login(app):
     """Log a user into a test client by creating a real server-side session row."""
+    from portal.accounts.models import ServerSession
     from portal.branches.scope import is_staff
-    from portal.sessions import ServerSession, hash_token
+    from portal.sessions import hash_token
 
     def do_login(client, user):
         token = secrets.token_urlsafe(32)

@@ -5,11 +5,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
-from portal.admin.models import AuditEntry
+from portal.accounts.models import ServerSession, User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.sessions import ServerSession, hash_token
+from portal.sessions import hash_token
 from tests.conftest import DEFAULT_PASSWORD, count, english_client
 
 PHONE = "13800138000"

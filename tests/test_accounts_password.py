@@ -6,12 +6,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
+from portal.accounts.models import ServerSession, User
 from portal.accounts.passwords import verify_password
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.sessions import ServerSession, hash_token
+from portal.sessions import hash_token
 from tests.conftest import DEFAULT_PASSWORD, english_client
 
 PHONE = "13800138000"

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import SmsCode, User
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
 from tests.conftest import count, english_client

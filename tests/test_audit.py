@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from portal.admin import audit
+from portal import audit
 from portal.admin.audit_query import ACTION_LABELS, AuditSearch, search_page
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from tests.conftest import add_profile
 from tests.test_migrations import empty_db_url  # noqa: F401  (a fresh database, migrated)
@@ -308,7 +308,7 @@ def test_no_route_can_change_the_audit_log(app):
 
 
 def test_the_orm_refuses_to_edit_or_delete_an_entry(world):
-    from portal.admin.models import AuditLogIsAppendOnly
+    from portal.audit.models import AuditLogIsAppendOnly
 
     entry = probe(branch=world.county)
     entry.action = "rewritten"
@@ -354,12 +354,12 @@ def test_export_is_itself_audited_with_masked_filters(client, login, world):
 def test_real_decisions_and_role_changes_are_logged_in_scope(app, client, login, world, make_user):
     """Not just audit.record: the shared decision service and the role service, as the
     inbox and branch staff pages call them, write entries each scope sees correctly."""
-    from portal.admin.review import decide
-    from portal.branches.attachments import BranchAttachmentRequest
+    from portal.branches.home_branch import HomeBranchRequest
     from portal.branches.roles import grant_role, revoke_role
+    from portal.review.services import decide
 
     applicant = make_user()
-    request = BranchAttachmentRequest(user_id=applicant.id, branch_id=world.county.id)
+    request = HomeBranchRequest(user_id=applicant.id, branch_id=world.county.id)
     db.session.add(request)
     db.session.commit()
     with app.test_request_context():
@@ -372,7 +372,7 @@ def test_real_decisions_and_role_changes_are_logged_in_scope(app, client, login,
 
     login(client, world.county_auditor)
     html = client.get("/admin/audit", headers=EN).get_data(as_text=True)
-    assert f"branch_attachment #{request.id}" in html
+    assert f"home_branch #{request.id}" in html
     assert "Turned down an application" in html and "请先完善实名信息" in html
     assert "Branch officer" in html
     assert "staff_role #" not in html  # the sibling county's role changes
@@ -381,7 +381,7 @@ def test_real_decisions_and_role_changes_are_logged_in_scope(app, client, login,
     html = client.get("/admin/audit", headers=EN).get_data(as_text=True).split("<tbody>", 1)[1]
     assert f"staff_role #{granted.id}" in html
     assert "Gave a staff role" in html and "Took away a staff role" in html
-    assert f"branch_attachment #{request.id}" not in html
+    assert f"home_branch #{request.id}" not in html
 
 
 def test_citizen_login_is_logged_without_a_branch_for_national_admins_only(
@@ -505,10 +505,10 @@ def _applicant_with_profile(make_user, full_name="买买提·艾力"):
 def test_opening_an_item_page_logs_one_view_of_the_applicants_real_name(
     client, login, world, make_user
 ):
-    from portal.branches.attachments import KIND, BranchAttachmentRequest
+    from portal.branches.home_branch import KIND, HomeBranchRequest
 
     applicant = _applicant_with_profile(make_user)
-    item = BranchAttachmentRequest(user_id=applicant.id, branch_id=world.county.id)
+    item = HomeBranchRequest(user_id=applicant.id, branch_id=world.county.id)
     db.session.add(item)
     db.session.commit()
 
@@ -539,9 +539,9 @@ def test_opening_an_item_page_logs_one_view_of_the_applicants_real_name(
 
 
 def test_an_item_page_without_real_name_details_logs_no_view(client, login, world, make_user):
-    from portal.branches.attachments import KIND, BranchAttachmentRequest
+    from portal.branches.home_branch import KIND, HomeBranchRequest
 
-    item = BranchAttachmentRequest(user_id=make_user().id, branch_id=world.county.id)
+    item = HomeBranchRequest(user_id=make_user().id, branch_id=world.county.id)
     db.session.add(item)
     db.session.commit()
     login(client, world.county_officer)
@@ -559,14 +559,14 @@ def test_sensitive_viewed_records_field_names_only(world):
         ["full_name", "doc_number_masked", "full_name"],
         world.county.id,
         "officer",
-        via="branch_attachment",
+        via="home_branch",
     )
     db.session.commit()
     assert entry.action == "sensitive_viewed" and entry.object_kind == "user"
     assert entry.object_id == "42" and entry.actor_role == "officer"
     assert entry.changes == {
         "fields": ["doc_number_masked", "full_name"],
-        "via": "branch_attachment",
+        "via": "home_branch",
     }
 
 
@@ -576,9 +576,9 @@ def test_sensitive_viewed_records_field_names_only(world):
 def test_inbox_export_records_role_and_branch_for_the_auditors_there(
     client, login, world, make_user
 ):
-    from portal.branches.attachments import BranchAttachmentRequest
+    from portal.branches.home_branch import HomeBranchRequest
 
-    db.session.add(BranchAttachmentRequest(user_id=make_user().id, branch_id=world.county.id))
+    db.session.add(HomeBranchRequest(user_id=make_user().id, branch_id=world.county.id))
     db.session.commit()
 
     login(client, world.county_officer)  # no branch filter: the officer's own county

@@ -8,7 +8,7 @@ from markupsafe import escape
 from stdnum.cn import ric
 
 from portal.accounts.models import RealNameProfile
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.timeutil import today_local
 from tests.conftest import count
 

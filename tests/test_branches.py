@@ -4,7 +4,7 @@ the staff pages national admins use, and the demo tree."""
 import pytest
 from sqlalchemy import select
 
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.branches import services
 from portal.branches.models import UNIT_TYPES, Branch
 from portal.branches.services import BranchError, TreeNotAllowed

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.models import ServerSession
 from portal.extensions import db
-from portal.sessions import ServerSession, hash_token
+from portal.sessions import hash_token
 from portal.timeutil import utcnow
 
 MINUTE = timedelta(minutes=1)

@@ -6,11 +6,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import SmsCode, User
-from portal.admin.models import AuditEntry
+from portal.accounts.models import ServerSession, SmsCode, User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.sessions import ServerSession
 from tests.conftest import DEFAULT_PASSWORD, count
 
 PHONE = "13800138000"

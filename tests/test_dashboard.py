@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, literal_column, select
 
 from portal.admin import indicators as ind
-from portal.branches.attachments import BranchAttachmentRequest
+from portal.branches.home_branch import HomeBranchRequest
 from portal.branches.models import Branch
 from portal.branches.scope import scoped_branch_ids
 from portal.extensions import db
@@ -303,7 +303,7 @@ def test_query_count_does_not_grow_with_the_tree(client, login, make_user, make_
 
 
 def pending(html: str) -> int:
-    m = re.search(r'kind=branch_attachment[^"]*">[^<]+</a>:\s*<strong>([\d,]+)</strong>', html)
+    m = re.search(r'kind=home_branch[^"]*">[^<]+</a>:\s*<strong>([\d,]+)</strong>', html)
     assert m
     return int(m.group(1))
 
@@ -312,7 +312,7 @@ def pending(html: str) -> int:
 def requests_waiting(world, make_user):
     def ask(branch, status="pending"):
         db.session.add(
-            BranchAttachmentRequest(user_id=make_user().id, branch_id=branch.id, status=status)
+            HomeBranchRequest(user_id=make_user().id, branch_id=branch.id, status=status)
         )
 
     ask(world.county)
@@ -330,7 +330,7 @@ def test_pending_counts_are_scoped_and_link_to_the_inbox(client, login, requests
     login(client, w.county_officer)
     html = dashboard(client)
     assert pending(html) == 3
-    assert "/admin/inbox?kind=branch_attachment" in html
+    assert "/admin/inbox?kind=home_branch" in html
     assert "Home branch request" in html
 
     login(client, w.city_admin)
@@ -344,7 +344,7 @@ def test_pending_counts_follow_a_drill_down(client, login, requests_waiting):
     login(client, w.city_admin)
     html = dashboard(client, branch=w.county.id)
     assert pending(html) == 3
-    assert f"/admin/inbox?kind=branch_attachment&amp;branch={w.county.id}" in html
+    assert f"/admin/inbox?kind=home_branch&amp;branch={w.county.id}" in html
 
 
 def test_auditor_sees_roles_and_audit_link_but_no_inbox(client, login, requests_waiting):

@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal.admin import audit
-from portal.admin.exports import csv_response, xlsx_response
-from portal.admin.models import AuditEntry
+from portal import audit
+from portal.audit.models import AuditEntry
+from portal.exports import csv_response, xlsx_response
 from portal.extensions import db
 from tests.conftest import add_profile
 
@@ -51,7 +51,7 @@ def test_csv_has_bom_and_chinese_text_intact(client, login, world):
     entry(
         world.county,
         actor=world.officer,
-        object_kind="branch_attachment",
+        object_kind="home_branch",
         object_id=7,
         changes={"reason": "资料不全，请补充户籍所在地"},
     )
@@ -68,7 +68,7 @@ def test_csv_has_bom_and_chinese_text_intact(client, login, world):
     assert row[1] == "137****1111" and row[2] == "买买提·艾力"
     assert row[4] == "渭滨区红十字会"
     assert row[5] == "Turned down an application"
-    assert row[7:9] == ["branch_attachment", "7"]
+    assert row[7:9] == ["home_branch", "7"]
     assert "资料不全，请补充户籍所在地" in row[10]
     assert "13700001111" not in r.get_data().decode("utf-8-sig")
 

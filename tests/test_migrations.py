@@ -86,9 +86,7 @@ def test_upgrade_keeps_data_written_under_the_first_schema(empty_db_url):
                 .all()
             )
             assert live == [1]
-            assert (
-                conn.execute(text("SELECT count(*) FROM branch_attachment_requests")).scalar() == 0
-            )
+            assert conn.execute(text("SELECT count(*) FROM home_branch_requests")).scalar() == 0
         downgrade(revision="base")
         db.engine.dispose()
 
@@ -130,11 +128,76 @@ def test_requests_already_waiting_get_tallies_and_their_branch_path(empty_db_url
                 text("SELECT branch_id, kind, n FROM pending_tallies ORDER BY branch_id")
             ).all()
         assert [tuple(r) for r in rows] == [
-            (1, "branch_attachment", 2),
-            (2, "branch_attachment", 2),
+            (1, "home_branch", 2),
+            (2, "home_branch", 2),
         ]
         with db.engine.connect() as conn:
-            paths = conn.execute(text("SELECT branch_path FROM branch_attachment_requests"))
+            paths = conn.execute(text("SELECT branch_path FROM home_branch_requests"))
             assert paths.scalars().all() == ["/1/2/"] * 3
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_attachment_requests_become_home_branch_requests_with_their_history(empty_db_url):
+    """0008 renames the table and the kind key: rows, ids and tallies carry over, and
+    new rows get ids after the copied ones."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
+    with app.app_context():
+        upgrade(revision="0007")
+        now = "2026-03-01 02:00:00"
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, phone, created_at, care_mode, is_active_account) "
+                    "VALUES (1, '13900000001', :now, false, true)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO branches (id, level, name_zh, name_en, path, depth, created_at) "
+                    "VALUES (1, 'national', '中国红十字会总会', 'RCSC', '/1/', 0, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO branch_attachment_requests (id, user_id, branch_id, status, "
+                    "created_at, submitted_at, branch_path, note) "
+                    "VALUES (7, 1, 1, 'pending', :now, :now, '/1/', '请批准')"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO pending_tallies (branch_id, kind, n) "
+                    "VALUES (1, 'branch_attachment', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO audit_entries (at, action, object_kind, object_id, changes) "
+                    "VALUES (:now, 'review_withdrawn', 'branch_attachment', '7', '{}')"
+                ),
+                {"now": now},
+            )
+        upgrade()
+        with db.engine.begin() as conn:
+            row = conn.execute(text("SELECT id, note, status FROM home_branch_requests")).one()
+            assert tuple(row) == (7, "请批准", "pending")
+            assert conn.execute(text("SELECT kind FROM pending_tallies")).scalar() == "home_branch"
+            # History is not rewritten: the audit log keeps the key it was written with.
+            kind = conn.execute(text("SELECT object_kind FROM audit_entries")).scalar()
+            assert kind == "branch_attachment"
+            conn.execute(
+                text(
+                    "INSERT INTO home_branch_requests (user_id, branch_id, status, "
+                    "created_at, submitted_at, branch_path) "
+                    "VALUES (1, 1, 'withdrawn', :now, :now, '/1/')"
+                ),
+                {"now": now},
+            )
+            ids = conn.execute(text("SELECT id FROM home_branch_requests ORDER BY id"))
+            assert ids.scalars().all() == [7, 8]
         downgrade(revision="base")
         db.engine.dispose()

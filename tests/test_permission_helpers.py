@@ -6,7 +6,7 @@ the dashboard and an inbox item, through HTTP; and that asking costs no query.""
 import pytest
 from sqlalchemy import event
 
-from portal.branches.attachments import KIND, BranchAttachmentRequest
+from portal.branches.home_branch import KIND, HomeBranchRequest
 from portal.extensions import db
 
 KINDS = ("citizen", "officer", "admin", "auditor", "national")
@@ -130,7 +130,7 @@ def test_citizen_gets_no_dashboard(world, page_as):
 
 @pytest.fixture
 def request_at_county(world, make_user):
-    req = BranchAttachmentRequest(user_id=make_user().id, branch_id=world.county.id)
+    req = HomeBranchRequest(user_id=make_user().id, branch_id=world.county.id)
     db.session.add(req)
     db.session.commit()
     return req

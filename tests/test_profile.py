@@ -15,7 +15,7 @@ from portal import crypto
 from portal.accounts import profiles
 from portal.accounts.models import RealNameProfile
 from portal.accounts.profiles import ProfileError, document_number, save_profile
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.timeutil import today_local
 from tests.conftest import count

@@ -1,16 +1,17 @@
-"""The shared review life cycle (portal.admin.review) and the workbench registry,
+"""The shared review life cycle (portal.review.services) and the workbench registry,
 tested through the one real kind: a citizen's home-branch request."""
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.admin import workbench
-from portal.admin.models import AuditEntry
-from portal.admin.review import ReviewError, acting_role, decide, withdraw
-from portal.branches.attachments import KIND, BranchAttachmentRequest, request_attachment
+from portal.audit.models import AuditEntry
+from portal.branches.home_branch import KIND, HomeBranchRequest, request_home_branch
 from portal.extensions import db
 from portal.notifications.models import Notification
+from portal.review import inbox as workbench
+from portal.review import kinds as review_kinds
+from portal.review.services import ReviewError, acting_role, decide, withdraw
 from tests.conftest import count
 
 
@@ -28,7 +29,7 @@ def ask(make_user):
 
     def make(branch, citizen=None, note=None):
         citizen = citizen or make_user()
-        req = request_attachment(citizen, branch, note)
+        req = request_home_branch(citizen, branch, note)
         db.session.commit()
         return req
 
@@ -64,7 +65,7 @@ def test_approve_records_who_and_when_audits_notifies_and_attaches(tree, staff, 
     db.session.commit()
 
     db.session.expire_all()
-    req = db.session.get(BranchAttachmentRequest, req.id)
+    req = db.session.get(HomeBranchRequest, req.id)
     assert req.status == "approved"
     assert req.decided_by_id == officer.id and req.decided_at is not None
     assert req.decision_reason is None
@@ -90,7 +91,7 @@ def test_reject_without_a_reason_is_refused_and_changes_nothing(tree, staff, ask
         decide(req, officer, "reject", reason)
     db.session.commit()
     db.session.expire_all()
-    assert db.session.get(BranchAttachmentRequest, req.id).status == "pending"
+    assert db.session.get(HomeBranchRequest, req.id).status == "pending"
     assert audits() == [] and sms() == []
 
 
@@ -100,7 +101,7 @@ def test_reject_records_reason_audits_and_sends_it(tree, staff, ask):
     assert decide(req, officer, "reject", "  请先完成实名认证  ") is True
     db.session.commit()
     db.session.expire_all()
-    req = db.session.get(BranchAttachmentRequest, req.id)
+    req = db.session.get(HomeBranchRequest, req.id)
     assert req.status == "rejected" and req.decision_reason == "请先完成实名认证"
     assert req.user.home_branch_id is None  # not attached
     [entry] = audits("review_rejected")
@@ -155,7 +156,7 @@ def test_a_decided_item_is_never_decided_again(tree, staff, ask, first, second):
     assert decide(req, two, second, "再试一次") is False
     db.session.commit()
     db.session.expire_all()
-    req = db.session.get(BranchAttachmentRequest, req.id)
+    req = db.session.get(HomeBranchRequest, req.id)
     assert req.decided_by_id == one.id
     assert len(audits()) == 1 and len(sms()) == 1
 
@@ -221,7 +222,7 @@ def test_decide_refuses_anyone_without_a_reviewing_role_over_the_branch(
         decide(req, actor, "approve")
     db.session.commit()
     db.session.expire_all()
-    req = db.session.get(BranchAttachmentRequest, req.id)
+    req = db.session.get(HomeBranchRequest, req.id)
     assert req.status == "pending" and req.user.home_branch_id is None
     assert audits() == [] and sms() == []
 
@@ -261,25 +262,23 @@ def test_pending_counts_are_scoped_and_name_every_kind(tree, staff, ask):
 
 
 def test_registry_finds_kinds_by_key_and_by_object(tree, ask):
-    kind = workbench.get_kind(KIND)
-    assert kind.model is BranchAttachmentRequest and kind.label is not None
-    assert workbench.kind_for(ask(tree.a)) is kind
-    assert workbench.get_kind("nope") is None and workbench.get_kind(None) is None
+    kind = review_kinds.get_kind(KIND)
+    assert kind.model is HomeBranchRequest and kind.label is not None
+    assert review_kinds.kind_for(ask(tree.a)) is kind
+    assert review_kinds.get_kind("nope") is None and review_kinds.get_kind(None) is None
     with pytest.raises(LookupError):
-        workbench.kind_for(object())
+        review_kinds.kind_for(object())
 
 
 def test_the_database_allows_one_pending_request_per_citizen(tree, make_user):
     citizen = make_user()
-    db.session.add(BranchAttachmentRequest(user_id=citizen.id, branch_id=tree.a.id))
+    db.session.add(HomeBranchRequest(user_id=citizen.id, branch_id=tree.a.id))
     db.session.commit()
-    db.session.add(BranchAttachmentRequest(user_id=citizen.id, branch_id=tree.b.id))
+    db.session.add(HomeBranchRequest(user_id=citizen.id, branch_id=tree.b.id))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
     # Decided ones do not count: a citizen may ask again after an answer.
-    db.session.add(
-        BranchAttachmentRequest(user_id=citizen.id, branch_id=tree.b.id, status="rejected")
-    )
+    db.session.add(HomeBranchRequest(user_id=citizen.id, branch_id=tree.b.id, status="rejected"))
     db.session.commit()
-    assert count(BranchAttachmentRequest) == 2
+    assert count(HomeBranchRequest) == 2

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.admin.models import AuditEntry
-from portal.admin.review import decide, withdraw
-from portal.branches.attachments import BranchAttachmentRequest, request_attachment
+from portal.audit.models import AuditEntry
+from portal.branches.home_branch import HomeBranchRequest, request_home_branch
 from portal.extensions import db
 from portal.notifications.models import Notification
+from portal.review.services import decide, withdraw
 
 pytestmark = [
     pytest.mark.postgres,
@@ -53,7 +53,7 @@ def race(app, request_id: int, steps):
     def run(index, user_id, action):
         try:
             with app.app_context():
-                obj = db.session.get(BranchAttachmentRequest, request_id)
+                obj = db.session.get(HomeBranchRequest, request_id)
                 user = db.session.get(User, user_id)
                 # Load now, so after the barrier only the race itself runs.
                 assert obj.branch is not None and obj.user is not None
@@ -78,7 +78,7 @@ def race(app, request_id: int, steps):
 def test_two_officers_deciding_at_once_make_exactly_one_decision(app, scene):
     one, two = scene.officers
     for _ in range(ROUNDS):
-        req = request_attachment(scene.make_user(), scene.county)
+        req = request_home_branch(scene.make_user(), scene.county)
         db.session.commit()
         results = race(
             app,
@@ -91,7 +91,7 @@ def test_two_officers_deciding_at_once_make_exactly_one_decision(app, scene):
         assert sorted(results) == [False, True]
 
         db.session.expire_all()
-        req = db.session.get(BranchAttachmentRequest, req.id)
+        req = db.session.get(HomeBranchRequest, req.id)
         winner = one if results[0] else two
         assert req.decided_by_id == winner.id
         assert req.status == ("approved" if winner is one else "rejected")
@@ -116,7 +116,7 @@ def test_withdrawing_while_an_officer_approves_leaves_one_outcome(app, scene):
     officer = scene.officers[0]
     for _ in range(ROUNDS):
         citizen = scene.make_user()
-        req = request_attachment(citizen, scene.county)
+        req = request_home_branch(citizen, scene.county)
         db.session.commit()
         results = race(
             app,
@@ -128,7 +128,7 @@ def test_withdrawing_while_an_officer_approves_leaves_one_outcome(app, scene):
         )
         assert sorted(results) == [False, True]
         db.session.expire_all()
-        req = db.session.get(BranchAttachmentRequest, req.id)
+        req = db.session.get(HomeBranchRequest, req.id)
         assert req.status == ("approved" if results[0] else "withdrawn")
         assert (req.decided_at is None) is (req.status == "withdrawn")
         assert (req.withdrawn_at is None) is (req.status == "approved")

@@ -6,12 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
-from portal.admin.models import AuditEntry
+from portal.accounts.models import ServerSession, User
+from portal.audit.models import AuditEntry
 from portal.branches import roles
 from portal.branches.models import Branch, StaffRole
 from portal.extensions import db
-from portal.sessions import ServerSession
 from tests.conftest import count
 
 

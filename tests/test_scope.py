@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import literal, select
 
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.branches import scope
 from portal.branches.models import Branch, StaffRole
 from portal.extensions import db
@@ -286,7 +286,7 @@ def test_ids_under_is_the_branch_and_everything_below(world, make_branch):
 
 
 def test_acting_role_for_review_is_scope_acting_role(world, grant_role):
-    from portal.admin import review
+    from portal.review import services as review
 
     own = world.branches["own"]
     assert review.acting_role(world.users["officer"], own) == "officer"

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.devices import describe_device
-from portal.admin.models import AuditEntry
+from portal.accounts.models import ServerSession
+from portal.audit.models import AuditEntry
 from portal.extensions import db
-from portal.sessions import ServerSession, hash_token
+from portal.sessions import hash_token
 from portal.timeutil import utcnow
 from tests.conftest import english_client, statements_run
 

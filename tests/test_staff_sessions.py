@@ -7,8 +7,8 @@ import pytest
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.accounts.models import ServerSession
 from portal.extensions import db
-from portal.sessions import ServerSession
 from portal.timeutil import utcnow
 
 

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.admin import tallies
-from portal.admin.models import PendingTally
-from portal.admin.review import decide, withdraw
-from portal.admin.workbench import pending_counts_by_kind
-from portal.branches.attachments import KIND, BranchAttachmentRequest, request_attachment
+from portal.branches.home_branch import KIND, HomeBranchRequest, request_home_branch
 from portal.branches.models import Branch
 from portal.branches.services import move_branch
 from portal.extensions import db
+from portal.review import tallies
+from portal.review.inbox import pending_counts_by_kind
+from portal.review.models import PendingTally
+from portal.review.services import decide, withdraw
 
 
 def direct_counts() -> dict[int, int]:
@@ -27,10 +27,10 @@ def direct_counts() -> dict[int, int]:
     for branch in db.session.scalars(select(Branch)):
         result[branch.id] = db.session.scalar(
             select(func.count())
-            .select_from(BranchAttachmentRequest)
-            .join(Branch, Branch.id == BranchAttachmentRequest.branch_id)
+            .select_from(HomeBranchRequest)
+            .join(Branch, Branch.id == HomeBranchRequest.branch_id)
             .where(
-                BranchAttachmentRequest.status == "pending",
+                HomeBranchRequest.status == "pending",
                 Branch.path.startswith(branch.path),
             )
         )
@@ -75,7 +75,7 @@ def test_every_kind_of_change_keeps_the_tallies_exact(tree, make_user):
     rnd = random.Random(20261123)
     requests = []
     for _ in range(12):
-        requests.append(request_attachment(make_user(), rnd.choice(tree.targets)))
+        requests.append(request_home_branch(make_user(), rnd.choice(tree.targets)))
         db.session.commit()
     assert_consistent()
 
@@ -118,9 +118,9 @@ def test_every_kind_of_change_keeps_the_tallies_exact(tree, make_user):
 
 
 def test_scope_counts_read_the_tallies(tree, make_user, grant_role):
-    request_attachment(make_user(), tree.counties[0])
-    request_attachment(make_user(), tree.counties[1])
-    request_attachment(make_user(), tree.tianshui)
+    request_home_branch(make_user(), tree.counties[0])
+    request_home_branch(make_user(), tree.counties[1])
+    request_home_branch(make_user(), tree.tianshui)
     db.session.commit()
     county_officer = grant_role(make_user(), tree.counties[0], "officer")
     both = grant_role(grant_role(make_user(), tree.baoji, "officer"), tree.counties[1], "admin")
@@ -142,7 +142,7 @@ def test_concurrent_submissions_and_decisions_keep_the_tallies_exact(app, tree, 
     no lost update, no deadlock."""
     waiting = []
     for branch in tree.targets[:4]:
-        waiting.append(request_attachment(make_user(), branch).id)
+        waiting.append(request_home_branch(make_user(), branch).id)
     applicants = [make_user().id for _ in range(4)]
     db.session.commit()
     admin_id = tree.admin.id
@@ -154,12 +154,12 @@ def test_concurrent_submissions_and_decisions_keep_the_tallies_exact(app, tree, 
         with app.app_context():
             user, branch = db.session.get(User, user_id), db.session.get(Branch, branch_id)
             barrier.wait(timeout=10)
-            request_attachment(user, branch)
+            request_home_branch(user, branch)
             db.session.commit()
 
     def approve(request_id):
         with app.app_context():
-            req = db.session.get(BranchAttachmentRequest, request_id)
+            req = db.session.get(HomeBranchRequest, request_id)
             actor = db.session.get(User, admin_id)
             assert req.branch is not None
             barrier.wait(timeout=10)

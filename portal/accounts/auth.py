@@ -5,8 +5,8 @@ between password, SMS-code and post-registration logins."""
 from flask import session
 from flask_login import login_user, logout_user
 
+from portal import audit
 from portal.accounts.models import User
-from portal.admin import audit
 from portal.branches.scope import is_staff
 from portal.extensions import db, login_manager
 from portal.timeutil import utcnow

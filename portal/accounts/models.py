@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.phone import mask_phone
@@ -25,7 +25,7 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     care_mode: Mapped[bool] = mapped_column(default=False)
     is_active_account: Mapped[bool] = mapped_column(default=True)
-    # The branch a citizen belongs to, set when a branch approves an attachment request.
+    # The branch a citizen belongs to, set when a branch approves their home-branch request.
     home_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
 
     profile: Mapped["RealNameProfile | None"] = relationship(back_populates="user", uselist=False)
@@ -79,3 +79,21 @@ class RealNameProfile(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
+
+
+class ServerSession(db.Model):
+    """A server-side web session (portal/sessions.py): the cookie carries only a random
+    token; the row is found by its SHA-256."""
+
+    __tablename__ = "server_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]

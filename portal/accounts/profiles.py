@@ -11,11 +11,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import crypto
+from portal import audit, crypto
 from portal.accounts import identity
 from portal.accounts.identity import RESIDENT_ID, IdentityError
 from portal.accounts.models import RealNameProfile, User
-from portal.admin import audit
 from portal.extensions import db
 from portal.timeutil import today_local
 

@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from portal import audit
 from portal.accounts import smscodes
-from portal.accounts.models import User
+from portal.accounts.models import ServerSession, User
 from portal.accounts.password_policy import password_problems
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
-from portal.admin import audit
 from portal.extensions import db
 from portal.notifications.services import queue_sms
-from portal.sessions import ServerSession, is_live, revoke_user_sessions
+from portal.sessions import is_live, revoke_user_sessions
 from portal.timeutil import utcnow
 
 SMS_KIND_CODE = "sms_code"

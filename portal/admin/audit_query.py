@@ -14,7 +14,7 @@ from sqlalchemy import Select, or_, select
 
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.phone import mask_phone
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, is_national_admin, path_under, scoped_branch_ids
 from portal.extensions import db

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.admin import audit, bp
+from portal import audit
+from portal.admin import bp
 from portal.admin.audit_query import (
     AuditSearch,
     ExportTooLarge,
@@ -15,12 +16,12 @@ from portal.admin.audit_query import (
     export_rows,
     search_page,
 )
-from portal.admin.exports import export_response
 from portal.admin.forms import AuditSearchForm, normalise_search_phone
-from portal.admin.permissions import staff_required
 from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, in_scope, top_grants
+from portal.exports import export_response
 from portal.extensions import db
+from portal.permissions import staff_required
 from portal.timeutil import to_local, today_local
 
 EXPORT_FORMATS = ("csv", "xlsx")

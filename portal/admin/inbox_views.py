@@ -10,17 +10,21 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from portal.admin import audit, bp, workbench
-from portal.admin.exports import export_response
-from portal.admin.permissions import staff_required
-from portal.admin.review import REASON_MAX, ReviewError, decide
+from portal import audit
+from portal.admin import bp
 from portal.branches.models import Branch
 from portal.branches.scope import REVIEW_ROLES, BranchLabel, acting_role, in_scope
+from portal.exports import export_response
 from portal.extensions import db
+from portal.permissions import staff_required
+from portal.review import inbox as review_inbox
+from portal.review import kinds
+from portal.review.models import REASON_MAX
+from portal.review.services import ReviewError, decide
 from portal.templating import localtime
 from portal.timeutil import utcnow
 
-BULK_MAX = 2 * workbench.PAGE_SIZE
+BULK_MAX = 2 * review_inbox.PAGE_SIZE
 
 
 class ApproveForm(FlaskForm):
@@ -85,7 +89,7 @@ def _filters():
     source = request.values
     kind = None
     if source.get("kind"):
-        kind = workbench.get_kind(source["kind"])
+        kind = kinds.get_kind(source["kind"])
         if kind is None:
             abort(404)
     branch = None
@@ -117,14 +121,14 @@ def inbox():
     if fmt in ("csv", "xlsx"):
         return _export(fmt, kind, branch)
     page = request.args.get("page", 1, type=int)
-    result = workbench.inbox_page(current_user, kind, branch, page)
-    choices = workbench.branch_filter_choices(current_user)
+    result = review_inbox.inbox_page(current_user, kind, branch, page)
+    choices = review_inbox.branch_filter_choices(current_user)
     if branch is not None and branch.id not in {c.id for c in choices}:
         choices.append(BranchLabel(branch.id, branch.path, branch.name_zh, branch.name_en))
     return render_template(
         "admin/inbox.html",
         result=result,
-        kinds=workbench.kinds(),
+        kinds=kinds.kinds(),
         kind=kind,
         branch=branch,
         branch_choices=choices,
@@ -145,14 +149,14 @@ def _with_waiting(cards) -> list[tuple]:
 
 def _kind_labels() -> dict[str, str]:
     """Each kind's label, translated once per page rather than once per item."""
-    return {k.key: str(k.label) for k in workbench.kinds()}
+    return {k.key: str(k.label) for k in kinds.kinds()}
 
 
 def _item_url_prefixes() -> dict[str, str]:
     """Per kind, the item page's URL without the id ("/admin/inbox/<kind>/"): the
     template appends each id, one url_for per kind instead of one per card."""
     prefixes = {}
-    for k in workbench.kinds():
+    for k in kinds.kinds():
         url = url_for(".inbox_item", kind_key=k.key, obj_id=1)
         prefixes[k.key] = url[: -len("1")]
     return prefixes
@@ -178,7 +182,7 @@ def _export(fmt: str, kind, branch):
             item.branch_name,
             item.summary,
         ]
-        for item in workbench.iter_inbox(current_user, kind, branch)
+        for item in review_inbox.iter_inbox(current_user, kind, branch)
     ]
     entry = {
         "actor": current_user,
@@ -196,10 +200,10 @@ def _export(fmt: str, kind, branch):
 
 
 def _item_or_404(kind_key: str, obj_id: int):
-    obj = workbench.find_in_scope(current_user, kind_key, obj_id)
+    obj = review_inbox.find_in_scope(current_user, kind_key, obj_id)
     if obj is None:
         abort(404)
-    return workbench.get_kind(kind_key), obj
+    return kinds.get_kind(kind_key), obj
 
 
 def _render_item(kind, obj, approve_form=None, reject_form=None):
@@ -210,7 +214,7 @@ def _render_item(kind, obj, approve_form=None, reject_form=None):
         "admin/inbox_item.html",
         kind=kind,
         obj=obj,
-        summary=workbench.summary_of(kind, obj),
+        summary=review_inbox.summary_of(kind, obj),
         facts=facts,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
@@ -312,4 +316,4 @@ def _parse_and_find(value: str):
         obj_id = int(raw_id)
     except ValueError:
         return None
-    return workbench.find_in_scope(current_user, kind_key, obj_id)
+    return review_inbox.find_in_scope(current_user, kind_key, obj_id)

@@ -11,8 +11,6 @@ from portal import plainrows
 from portal.admin import bp
 from portal.admin.audit_query import role_label
 from portal.admin.indicators import cached_rollup_all, chosen_indicator, indicators, sections
-from portal.admin.permissions import staff_required
-from portal.admin.workbench import kinds, pending_counts_by_kind
 from portal.branches.models import Branch, name_in
 from portal.branches.scope import (
     ALL_ROLES,
@@ -23,6 +21,9 @@ from portal.branches.scope import (
     in_scope,
     top_grants,
 )
+from portal.permissions import staff_required
+from portal.review.inbox import pending_counts_by_kind
+from portal.review.kinds import kinds
 from portal.timeutil import today_local
 
 

@@ -5,7 +5,15 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from portal import audit
+from portal.accounts.models import User
+from portal.accounts.passwords import hash_password
+from portal.branches.forms import normalise_phone
+from portal.branches.models import Branch
+from portal.branches.roles import bootstrap_national_admin
+from portal.branches.services import create_branch
 from portal.extensions import db
+from portal.timeutil import utcnow
 
 NATIONAL_NAME_ZH = "中国红十字会总会"
 NATIONAL_NAME_EN = "Red Cross Society of China"
@@ -24,15 +32,6 @@ def register(app: Flask) -> None:
     def create_admin(phone: str) -> None:
         """Make PHONE a national admin (creating the account, and the national branch
         if the tree is empty)."""
-        from portal.accounts.models import User
-        from portal.accounts.passwords import hash_password
-        from portal.admin import audit
-        from portal.branches.forms import normalise_phone
-        from portal.branches.models import Branch
-        from portal.branches.roles import bootstrap_national_admin
-        from portal.branches.services import create_branch
-        from portal.timeutil import utcnow
-
         number = normalise_phone(phone)
         if number is None:
             raise click.BadParameter(

@@ -6,11 +6,13 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.review.models import ReviewMixin, one_pending_per_applicant, review_indexes
 from portal.timeutil import utcnow
 
 LEVELS = ("national", "province", "city", "county", "grassroots")
 UNIT_TYPES = ("township", "community", "school", "hospital", "company")
 ROLES = ("admin", "officer", "auditor")
+HOME_BRANCH_NOTE_MAX = 200
 
 
 def name_in(locale: str, name_zh: str, name_en: str) -> str:
@@ -93,3 +95,24 @@ class StaffRole(db.Model):
 
     user = relationship("User", foreign_keys=[user_id])
     branch: Mapped[Branch] = relationship()
+
+
+class HomeBranchRequest(ReviewMixin, db.Model):
+    """A citizen asks a branch to be their home branch (review kind "home_branch").
+    `branch_id` is the branch asked to receive the citizen (it decides);
+    `from_branch_id` is the citizen's home branch at the time, for a transfer."""
+
+    __tablename__ = "home_branch_requests"
+    __table_args__ = (
+        *review_indexes("home_branch_requests"),
+        one_pending_per_applicant("home_branch_requests"),
+    )
+
+    from_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    note: Mapped[str | None] = mapped_column(String(HOME_BRANCH_NOTE_MAX))
+
+    from_branch = relationship("Branch", foreign_keys=[from_branch_id])
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.from_branch_id is not None

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from portal import audit
 from portal.accounts.models import User
-from portal.admin import audit
 from portal.branches.models import ROLES, Branch, StaffRole
 from portal.branches.scope import active_grants, forget_grants, path_under
 from portal.extensions import db

@@ -12,12 +12,11 @@ compare paths in SQL (tests/test_scope.py greps for it).
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import abort, g, has_app_context, has_request_context, request
+from flask import abort, g, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
 
 from portal import plainrows
@@ -56,8 +55,6 @@ class Grant:
     # The branch's names, read with the grant: pages that name the user's branches
     # (the inbox filter, the dashboard) need no query of their own.
     branch: BranchLabel
-    # Figures about the branch read in the same query (see read_with_grants), by name.
-    figures: dict = field(default_factory=dict, compare=False)
 
 
 _GRANT_COLUMNS = (
@@ -78,49 +75,21 @@ def _live_grants(stmt: Select, user_id) -> Select:
     )
 
 
-# Correlated JSON-valued columns read with each grant's branch, by name: see
-# read_with_grants(). Registered at import time, before any statement is built.
-_BRANCH_FIGURES: dict[str, Callable] = {}
-
-
-def read_with_grants(name: str, column_for: Callable) -> None:
-    """Have every grant carry `figures[name]`: `column_for(branch_id_column, dialect)`
-    returns a correlated, JSON-valued column about the grant's branch, read in the same
-    query as the grants (the workbench's pending tallies come this way, so the inbox and
-    the dashboard need no query of their own for their counts). Call at import time."""
-    _BRANCH_FIGURES[name] = column_for
-    _grants_statement.cache_clear()
-
-
-def grant_figures() -> tuple[str, ...]:
-    """The names of the figures grants carry: part of the cache key of any statement
-    built with grants_column, so a late registration cannot misalign the columns."""
-    return tuple(_BRANCH_FIGURES)
-
-
 def _decoded(value):
     # JSON nested in JSON arrives as text on SQLite, already decoded on PostgreSQL.
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _grant(role, bid, path, level, name_zh, name_en, *figures) -> Grant:
-    return Grant(
-        role,
-        bid,
-        path,
-        level,
-        BranchLabel(bid, path, name_zh, name_en),
-        {name: _decoded(v) for name, v in zip(_BRANCH_FIGURES, figures, strict=True)},
-    )
+def _grant(role, bid, path, level, name_zh, name_en) -> Grant:
+    return Grant(role, bid, path, level, BranchLabel(bid, path, name_zh, name_en))
 
 
 def grants_column(user_id_column, dialect: str):
     """The live grants of the user in `user_id_column`, as one JSON array of
-    [role, branch id, path, level, name_zh, name_en, *figures], for a query that reads
-    the user anyway: the session read brings them, so a staff page needs no query for
-    its grants (see remember_grants)."""
-    figures = [column_for(Branch.id, dialect) for column_for in _BRANCH_FIGURES.values()]
-    rows = plainrows.json_rows(dialect, *_GRANT_COLUMNS, *figures)
+    [role, branch id, path, level, name_zh, name_en], for a query that reads the user
+    anyway: the session read brings them, so a staff page needs no query for its grants
+    (see remember_grants)."""
+    rows = plainrows.json_rows(dialect, *_GRANT_COLUMNS)
     return (
         _live_grants(select(rows).select_from(StaffRole), user_id_column)
         .scalar_subquery()
@@ -161,16 +130,10 @@ def active_grants(user) -> list[Grant]:
 
 
 def _request_memo() -> dict | None:
-    # One page asks many times (menu, permission check, scope filters, templates); the
-    # memo is tied to the request object because tests share `g` between requests.
-    if not has_request_context():
+    # One page asks many times (menu, permission check, scope filters, templates).
+    if not has_app_context():
         return None
-    current = request._get_current_object()
-    holder = g.get("_scope_grants")
-    if holder is None or holder[0] is not current:
-        holder = (current, {})
-        g._scope_grants = holder
-    return holder[1]
+    return g.setdefault("_scope_grants", {})
 
 
 def forget_grants() -> None:

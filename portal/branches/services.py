@@ -9,9 +9,10 @@ from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Mapped
 
-from portal.admin import audit
+from portal import audit
 from portal.branches.models import LEVELS, UNIT_TYPES, Branch
 from portal.branches.scope import forget_grants, is_national_admin, path_under
+from portal.branches.signals import branch_moved
 from portal.extensions import db
 from portal.timeutil import utcnow
 
@@ -169,11 +170,10 @@ def move_branch(branch: Branch, new_parent: Branch, *, actor) -> None:
         raise BranchError(_l("This branch is closed, so no new branches can be added under it."))
     old_parent_id, old_prefix = branch.parent_id, branch.path
     new_prefix = f"{new_parent.path}{branch.id}/"
-    from portal.admin import review, tallies  # the workbench sits above the branch tree
-
-    tallies.move_subtree(branch, old_prefix[: -len(f"{branch.id}/")], new_parent.path)
-    for model in review.move_paths(old_prefix, new_prefix):
-        _expire_loaded(model.branch_path)
+    # What hangs on the tree (the review items' paths and counts) follows the move.
+    branch_moved.send(
+        branch, old_parent_path=old_prefix[: -len(f"{branch.id}/")], new_parent_path=new_parent.path
+    )
     shift = new_parent.depth + 1 - branch.depth
     db.session.flush()
     db.session.execute(
@@ -185,7 +185,7 @@ def move_branch(branch: Branch, new_parent: Branch, *, actor) -> None:
         ),
         execution_options={"synchronize_session": False},
     )
-    _expire_loaded(Branch.path, Branch.depth)
+    expire_loaded(Branch.path, Branch.depth)
     branch.parent = new_parent
     db.session.flush()
     _audit("branch_moved", actor, branch, {"parent_id": [old_parent_id, new_parent.id]})
@@ -245,7 +245,7 @@ def _audit(action: str, actor, branch: Branch, changes: dict) -> None:
     )
 
 
-def _expire_loaded(*attributes: Mapped) -> None:
+def expire_loaded(*attributes: Mapped) -> None:
     """Forget stale values of `attributes` (of one model) on its rows already loaded in
     the session, after a bulk UPDATE the ORM did not see."""
     model, names = attributes[0].class_, [a.key for a in attributes]

@@ -10,10 +10,8 @@ from flask_login import current_user
 from sqlalchemy import and_, not_, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
 from portal.accounts.models import User
-from portal.admin import audit
-from portal.admin.exports import export_response
-from portal.admin.permissions import staff_required
 from portal.branches import bp, roles, services
 from portal.branches.forms import (
     LEVEL_LABELS,
@@ -39,7 +37,9 @@ from portal.branches.scope import (
     scope_paths,
 )
 from portal.errors import render_error
+from portal.exports import export_response
 from portal.extensions import db
+from portal.permissions import staff_required
 from portal.templating import localtime
 
 ADMIN = frozenset({"admin"})

@@ -3,6 +3,8 @@ adds to db.session and returns lines to print (the demo logins)."""
 
 import importlib
 
+from portal.extensions import db
+
 # One password for every demo login, printed by `make run`. Never used outside demo data.
 DEMO_PASSWORD = "hongshizi-demo-2026"
 
@@ -16,8 +18,6 @@ LOADERS = [
 
 
 def load_all() -> list[str]:
-    from portal.extensions import db
-
     lines: list[str] = []
     for name in LOADERS:
         module = importlib.import_module(name)

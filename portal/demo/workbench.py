@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.admin.review import APPROVED, REJECTED, ReviewError, decide
-from portal.branches.attachments import BranchAttachmentRequest, request_attachment
+from portal.branches.home_branch import HomeBranchRequest, request_home_branch
 from portal.branches.models import Branch, StaffRole
 from portal.extensions import db
+from portal.review.models import APPROVED, REJECTED
+from portal.review.services import ReviewError, decide
 from portal.timeutil import utcnow
 
 WEIBIN, QISHAN = "610302", "610323"
@@ -68,7 +69,7 @@ def load() -> list[str]:
         if home_code and citizen.home_branch_id is None:
             citizen.home_branch_id = branches[home_code].id  # joined earlier: this is a transfer
         try:
-            req = request_attachment(citizen, branch, None if outcome else text)
+            req = request_home_branch(citizen, branch, None if outcome else text)
         except ReviewError:
             continue  # someone used the demo account: leave their own requests alone
         when = utcnow() - age
@@ -79,10 +80,10 @@ def load() -> list[str]:
         made += 1
     waiting = db.session.scalar(
         select(db.func.count())
-        .select_from(BranchAttachmentRequest)
+        .select_from(HomeBranchRequest)
         .where(
-            BranchAttachmentRequest.status == "pending",
-            BranchAttachmentRequest.branch_id.in_([b.id for b in branches.values()]),
+            HomeBranchRequest.status == "pending",
+            HomeBranchRequest.branch_id.in_([b.id for b in branches.values()]),
         )
     )
     return [f"inbox    {waiting} home-branch requests waiting at 渭滨区 and 岐山县 ({made} new)"]
@@ -91,10 +92,10 @@ def load() -> list[str]:
 def _already_asked(citizen: User, branch: Branch) -> bool:
     return (
         db.session.scalar(
-            select(BranchAttachmentRequest.id)
+            select(HomeBranchRequest.id)
             .where(
-                BranchAttachmentRequest.user_id == citizen.id,
-                BranchAttachmentRequest.branch_id == branch.id,
+                HomeBranchRequest.user_id == citizen.id,
+                HomeBranchRequest.branch_id == branch.id,
             )
             .limit(1)
         )
@@ -102,7 +103,7 @@ def _already_asked(citizen: User, branch: Branch) -> bool:
     )
 
 
-def _decide(req: BranchAttachmentRequest, branch: Branch, outcome: str, reason: str | None) -> None:
+def _decide(req: HomeBranchRequest, branch: Branch, outcome: str, reason: str | None) -> None:
     reviewer = _reviewer(branch)
     if reviewer is not None:
         decide(req, reviewer, "approve" if outcome == APPROVED else "reject", reason)

@@ -4,26 +4,25 @@ number of pending items at that branch and below.
 Every change to a pending item moves the counts of the item's branch and all its
 ancestors, inside the same transaction:
 - items added, deleted or edited through the ORM: the `after_flush` hook below;
-- decisions and withdrawals (a guarded UPDATE, see review._compare_and_set): `adjust()`;
+- decisions and withdrawals (a guarded UPDATE, see services._compare_and_set): `adjust()`;
 - a branch moved to another parent: `move_subtree()`.
-`rebuild()` recomputes everything from the applications (after a bulk load, or with
-`flask workbench rebuild-tallies` should a count ever be doubted).
+The counts only label the inbox and the dashboard: which items the inbox shows never
+depends on them. Anything that changes items behind the ORM's back (plain SQL, a bulk
+load) leaves them wrong until `check()` (`flask review check-tallies`, run daily by
+cron) recounts, reports the drift and repairs it.
 """
 
 from collections import Counter, defaultdict
 
-from sqlalchemy import bindparam, delete, event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from portal import plainrows
-from portal.admin.models import PendingTally
-from portal.branches import scope
 from portal.branches.models import Branch
 from portal.extensions import db
-
-PENDING = "pending"
+from portal.review.kinds import kind_for, kinds
+from portal.review.models import PENDING, PendingTally, ReviewMixin
 
 
 def ancestor_ids(path: str) -> list[int]:
@@ -52,49 +51,18 @@ def adjust(kind_key: str, branch_path: str, delta: int, connection=None) -> None
     _upsert(connection if connection is not None else db.session.connection(), deltas)
 
 
-_COUNTS = (
-    select(PendingTally.kind, func.sum(PendingTally.n))
-    .where(
-        PendingTally.branch_id.in_(bindparam("root_ids", expanding=True)),
-        PendingTally.kind.in_(bindparam("kind_keys", expanding=True)),
-    )
-    .group_by(PendingTally.kind)
-)
-
-
 def counts(root_ids: list[int], kind_keys: list[str]) -> dict[str, int]:
     """Pending items per kind under the given branches (none nested in another)."""
     result = dict.fromkeys(kind_keys, 0)
     if not root_ids or not kind_keys:
         return result
-    for kind, n in plainrows.rows(_COUNTS, root_ids=root_ids, kind_keys=kind_keys):
-        result[kind] = int(n or 0)
-    return result
-
-
-def _pending_json(branch_id_column, dialect: str):
-    """[[kind, n], ...]: the non-zero tallies of the branch in `branch_id_column`."""
-    pairs = plainrows.json_rows(dialect, PendingTally.kind, PendingTally.n)
-    return (
-        select(pairs)
-        .where(PendingTally.branch_id == branch_id_column, PendingTally.n != 0)
-        .scalar_subquery()
+    rows = db.session.execute(
+        select(PendingTally.kind, func.sum(PendingTally.n))
+        .where(PendingTally.branch_id.in_(root_ids), PendingTally.kind.in_(kind_keys))
+        .group_by(PendingTally.kind)
     )
-
-
-# The tallies of the staff member's own branches come with their grants (the session
-# read), so an inbox or dashboard over their whole scope needs no query for its counts.
-scope.read_with_grants("pending", _pending_json)
-
-
-def counts_of_grants(grants, kind_keys: list[str]) -> dict[str, int]:
-    """Pending items per kind under the branches of `grants` (none nested in another),
-    from the tallies read with them."""
-    result = dict.fromkeys(kind_keys, 0)
-    for grant in grants:
-        for kind, n in grant.figures.get("pending") or ():
-            if kind in result:
-                result[kind] += int(n)
+    for kind, n in rows:
+        result[kind] = int(n or 0)
     return result
 
 
@@ -115,22 +83,47 @@ def move_subtree(branch: Branch, old_parent_path: str, new_parent_path: str) -> 
     _upsert(db.session.connection(), dict(deltas))
 
 
-def rebuild() -> int:
-    """Recompute every tally from the applications; returns the number of rows."""
-    from portal.admin.workbench import kinds, pending_clause
-
+def _recount() -> Counter:
+    """What every tally should be, counted from the applications themselves."""
     paths = dict(db.session.execute(select(Branch.id, Branch.path)).all())
     totals: Counter = Counter()
     for kind in kinds():
         model = kind.model
         per_branch = db.session.execute(
             select(model.branch_id, func.count())
-            .where(pending_clause(model))
+            .where(model.status == PENDING)
             .group_by(model.branch_id)
         )
         for branch_id, n in per_branch:
             for bid in ancestor_ids(paths[branch_id]):
                 totals[(bid, kind.key)] += n
+    return totals
+
+
+def check(repair: bool = True) -> list[tuple[int, str, int, int]]:
+    """Recount every tally from the applications and return the drift as (branch_id,
+    kind, stored, counted) for each row that differs; with `repair`, set them right in
+    the caller's transaction. Rows locked for the recount keep decisions from moving
+    the counts under it (PostgreSQL; SQLite serialises writers anyway)."""
+    stored_rows = db.session.execute(
+        select(PendingTally.branch_id, PendingTally.kind, PendingTally.n).with_for_update()
+    )
+    stored = {(b, k): n for b, k, n in stored_rows}
+    counted = _recount()
+    drift = [
+        (b, k, stored.get((b, k), 0), counted.get((b, k), 0))
+        for b, k in sorted(set(stored) | set(counted))
+        if stored.get((b, k), 0) != counted.get((b, k), 0)
+    ]
+    if repair and drift:
+        _upsert(db.session.connection(), {(b, k): c - s for b, k, s, c in drift})
+    return drift
+
+
+def rebuild() -> int:
+    """Recompute every tally from the applications (after a bulk load); returns the
+    number of rows."""
+    totals = _recount()
     db.session.execute(delete(PendingTally))
     rows = [{"branch_id": b, "kind": k, "n": n} for (b, k), n in sorted(totals.items())]
     if rows:
@@ -142,8 +135,6 @@ _BEFORE = "review_items_before_flush"
 
 
 def _changing_review_items(session):
-    from portal.admin.review import ReviewMixin
-
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, ReviewMixin) and obj not in session.new:
             yield obj
@@ -169,9 +160,6 @@ def _read_states_before_flush(session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _count_orm_changes(session, flush_context) -> None:
-    from portal.admin.review import ReviewMixin
-    from portal.admin.workbench import kind_for
-
     before = session.info.pop(_BEFORE, {})
     changes: list[tuple[str, int | None, int]] = []  # (kind, branch_id, delta)
     for obj in session.new:

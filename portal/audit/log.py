@@ -6,7 +6,7 @@ import re
 from flask import has_request_context, request
 
 from portal.accounts.identity import RESIDENT_ID, mask_document
-from portal.admin.models import AuditEntry
+from portal.audit.models import AuditEntry
 from portal.branches.scope import ALL_ROLES, active_grants, scope_paths
 from portal.extensions import db
 

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.branches.attachments import NOTE_MAX
+from portal.branches.models import HOME_BRANCH_NOTE_MAX
 
 
 def _strip(value):
@@ -26,13 +26,16 @@ class BranchSearchForm(FlaskForm):
     )
 
 
-class AttachmentRequestForm(FlaskForm):
+class HomeBranchRequestForm(FlaskForm):
     note = TextAreaField(
         _l("Note for the branch (optional)"),
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=NOTE_MAX, message=_l("Please keep the note under %(max)d characters.")),
+            Length(
+                max=HOME_BRANCH_NOTE_MAX,
+                message=_l("Please keep the note under %(max)d characters."),
+            ),
         ],
     )
     submit = SubmitField(_l("Send my request"))

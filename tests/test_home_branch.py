@@ -5,15 +5,15 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from portal.admin.review import ReviewError, decide
-from portal.branches.attachments import (
-    BranchAttachmentRequest,
+from portal.branches.home_branch import (
+    HomeBranchRequest,
     ancestors,
     children_with_counts,
-    request_attachment,
+    request_home_branch,
     search_branches,
 )
 from portal.extensions import db
+from portal.review.services import ReviewError, decide
 from portal.timeutil import utcnow
 from tests.conftest import count
 
@@ -40,9 +40,9 @@ def citizen(make_user):
 
 def requests_of(user):
     return db.session.scalars(
-        select(BranchAttachmentRequest)
-        .where(BranchAttachmentRequest.user_id == user.id)
-        .order_by(BranchAttachmentRequest.id)
+        select(HomeBranchRequest)
+        .where(HomeBranchRequest.user_id == user.id)
+        .order_by(HomeBranchRequest.id)
     ).all()
 
 
@@ -50,12 +50,12 @@ def requests_of(user):
 
 
 def test_a_first_request_is_an_attachment_and_a_later_one_a_transfer(tree, citizen):
-    first = request_attachment(citizen, tree.a)
+    first = request_home_branch(citizen, tree.a)
     assert first.from_branch_id is None and not first.is_transfer
     first.status = "approved"
     citizen.home_branch_id = tree.a.id
     db.session.commit()
-    second = request_attachment(citizen, tree.b, "搬家了")
+    second = request_home_branch(citizen, tree.b, "搬家了")
     assert second.from_branch_id == tree.a.id and second.is_transfer
     assert second.branch_id == tree.b.id and second.note == "搬家了"
 
@@ -63,29 +63,29 @@ def test_a_first_request_is_an_attachment_and_a_later_one_a_transfer(tree, citiz
 @pytest.mark.parametrize("which", ["closed", "n", None])
 def test_request_refuses_closed_national_or_missing_branches(tree, citizen, which):
     with pytest.raises(ReviewError):
-        request_attachment(citizen, getattr(tree, which) if which else None)
-    assert count(BranchAttachmentRequest) == 0
+        request_home_branch(citizen, getattr(tree, which) if which else None)
+    assert count(HomeBranchRequest) == 0
 
 
 def test_request_refuses_the_current_home_branch(tree, citizen):
     citizen.home_branch_id = tree.a.id
     with pytest.raises(ReviewError):
-        request_attachment(citizen, tree.a)
-    assert count(BranchAttachmentRequest) == 0
+        request_home_branch(citizen, tree.a)
+    assert count(HomeBranchRequest) == 0
 
 
 def test_request_refuses_a_second_one_while_one_waits(tree, citizen):
-    request_attachment(citizen, tree.a)
+    request_home_branch(citizen, tree.a)
     db.session.commit()
     with pytest.raises(ReviewError):
-        request_attachment(citizen, tree.b)
-    assert count(BranchAttachmentRequest) == 1
+        request_home_branch(citizen, tree.b)
+    assert count(HomeBranchRequest) == 1
 
 
 def test_request_refuses_a_long_note(tree, citizen):
     with pytest.raises(ReviewError):
-        request_attachment(citizen, tree.a, "字" * 201)
-    assert count(BranchAttachmentRequest) == 0
+        request_home_branch(citizen, tree.a, "字" * 201)
+    assert count(HomeBranchRequest) == 0
 
 
 def test_picker_helpers(tree):
@@ -179,7 +179,7 @@ def test_submit_see_and_withdraw(tree, client, citizen, login):
 
     assert client.post(f"/branches/mine/requests/{req.id}/withdraw").status_code == 302
     db.session.expire_all()
-    assert db.session.get(BranchAttachmentRequest, req.id).status == "withdrawn"
+    assert db.session.get(HomeBranchRequest, req.id).status == "withdrawn"
     page = client.get("/branches/mine").get_data(as_text=True)
     assert "Withdrawn" in page and "Choose your branch" in page
 
@@ -191,7 +191,7 @@ def test_a_long_note_is_kept_and_nothing_written(tree, client, citizen, login):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert note in page and 'class="error"' in page
-    assert count(BranchAttachmentRequest) == 0
+    assert count(HomeBranchRequest) == 0
 
 
 @pytest.mark.parametrize("branch", ["closed", "n", "junk", "huge", "missing"])
@@ -202,42 +202,42 @@ def test_request_page_refuses_unfit_branches(tree, client, citizen, login, branc
     assert client.get(f"/branches/mine/request?branch={value}").status_code == 404
     assert client.post(f"/branches/mine/request?branch={value}", data={}).status_code == 404
     assert client.get("/branches/mine/request").status_code == 404
-    assert count(BranchAttachmentRequest) == 0
+    assert count(HomeBranchRequest) == 0
 
 
 def test_nobody_else_can_withdraw_my_request(tree, client, citizen, login, make_user):
-    req = request_attachment(citizen, tree.a)
+    req = request_home_branch(citizen, tree.a)
     db.session.commit()
     login(client, make_user())
     assert client.post(f"/branches/mine/requests/{req.id}/withdraw").status_code == 404
     assert client.post("/branches/mine/requests/99999999999999/withdraw").status_code == 404
     db.session.expire_all()
-    assert db.session.get(BranchAttachmentRequest, req.id).status == "pending"
+    assert db.session.get(HomeBranchRequest, req.id).status == "pending"
 
 
 def test_withdrawing_a_decided_request_says_so(tree, client, citizen, login, make_user, grant_role):
-    req = request_attachment(citizen, tree.a)
+    req = request_home_branch(citizen, tree.a)
     decide(req, grant_role(make_user(), tree.a), "approve")
     db.session.commit()
     login(client, citizen)
     response = client.post(f"/branches/mine/requests/{req.id}/withdraw", follow_redirects=True)
     assert "already been decided" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(BranchAttachmentRequest, req.id).status == "approved"
+    assert db.session.get(HomeBranchRequest, req.id).status == "approved"
 
 
 def test_citizen_sees_the_rejection_reason_and_then_the_new_branch(
     tree, client, citizen, login, make_user, grant_role
 ):
     officer = grant_role(make_user(), tree.a)
-    first = request_attachment(citizen, tree.a)
+    first = request_home_branch(citizen, tree.a)
     decide(first, officer, "reject", "请先完成实名认证")
     db.session.commit()
     login(client, citizen)
     page = client.get("/branches/mine").get_data(as_text=True)
     assert "Not approved" in page and "请先完成实名认证" in page
 
-    second = request_attachment(citizen, tree.a)
+    second = request_home_branch(citizen, tree.a)
     decide(second, officer, "approve")
     db.session.commit()
     page = client.get("/branches/mine").get_data(as_text=True)
@@ -251,15 +251,15 @@ class TestWithCsrf:
         return {"WTF_CSRF_ENABLED": True}
 
     def test_tokenless_posts_are_refused(self, tree, client, citizen, login):
-        req = request_attachment(citizen, tree.b)
+        req = request_home_branch(citizen, tree.b)
         db.session.commit()
         login(client, citizen)
         assert client.post(f"/branches/mine/requests/{req.id}/withdraw").status_code == 400
         other_client = client
         assert other_client.post(f"/branches/mine/request?branch={tree.a.id}").status_code == 400
         db.session.expire_all()
-        assert db.session.get(BranchAttachmentRequest, req.id).status == "pending"
-        assert count(BranchAttachmentRequest) == 1
+        assert db.session.get(HomeBranchRequest, req.id).status == "pending"
+        assert count(HomeBranchRequest) == 1
 
     def test_a_real_form_submission_works(self, tree, client, citizen, login):
         import re

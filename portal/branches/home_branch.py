@@ -1,69 +1,43 @@
-"""A citizen's request to be attached to a home branch, or to transfer to another one.
+"""A citizen's request for a home branch, or to move to another one.
 
-The receiving branch decides, through the shared workbench (kind "branch_attachment").
+The receiving branch decides, through the approval engine (kind "home_branch").
 Services add/flush only; the view commits.
 """
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, aliased, joinedload, mapped_column, relationship
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.phone import mask_phone
-from portal.admin.review import (
-    PENDING,
-    ReviewError,
-    ReviewMixin,
-    one_pending_per_applicant,
-    review_indexes,
-)
-from portal.admin.workbench import ReviewKind, card_select, register_kind
-from portal.branches.models import Branch
+from portal.branches.models import HOME_BRANCH_NOTE_MAX, Branch, HomeBranchRequest
 from portal.extensions import db
+from portal.review.kinds import ReviewKind, card_select, register_kind
+from portal.review.models import PENDING
+from portal.review.services import ReviewError
 
-KIND = "branch_attachment"
-NOTE_MAX = 200
-
-
-class BranchAttachmentRequest(ReviewMixin, db.Model):
-    """`branch_id` is the branch asked to receive the citizen (it decides);
-    `from_branch_id` is the citizen's home branch at the time, for a transfer."""
-
-    __tablename__ = "branch_attachment_requests"
-    __table_args__ = (
-        *review_indexes("branch_attachment_requests"),
-        one_pending_per_applicant("branch_attachment_requests"),
-    )
-
-    from_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
-    note: Mapped[str | None] = mapped_column(String(NOTE_MAX))
-
-    from_branch = relationship("Branch", foreign_keys=[from_branch_id])
-
-    @property
-    def is_transfer(self) -> bool:
-        return self.from_branch_id is not None
+KIND = "home_branch"
 
 
-def pending_request(user) -> BranchAttachmentRequest | None:
+def pending_request(user) -> HomeBranchRequest | None:
     return db.session.scalar(
-        select(BranchAttachmentRequest).where(
-            BranchAttachmentRequest.user_id == user.id, BranchAttachmentRequest.status == PENDING
+        select(HomeBranchRequest).where(
+            HomeBranchRequest.user_id == user.id, HomeBranchRequest.status == PENDING
         )
     )
 
 
-def latest_requests(user, limit: int = 5) -> list[BranchAttachmentRequest]:
+def latest_requests(user, limit: int = 5) -> list[HomeBranchRequest]:
     """The citizen's most recent requests, newest first (for their status page)."""
     return list(
         db.session.scalars(
-            select(BranchAttachmentRequest)
-            .where(BranchAttachmentRequest.user_id == user.id)
-            .options(joinedload(BranchAttachmentRequest.branch))
-            .order_by(BranchAttachmentRequest.created_at.desc(), BranchAttachmentRequest.id.desc())
+            select(HomeBranchRequest)
+            .where(HomeBranchRequest.user_id == user.id)
+            .options(joinedload(HomeBranchRequest.branch))
+            .order_by(HomeBranchRequest.created_at.desc(), HomeBranchRequest.id.desc())
             .limit(limit)
         )
     )
@@ -74,23 +48,23 @@ def can_receive(branch: Branch | None) -> bool:
     return branch is not None and branch.is_open and branch.level != "national"
 
 
-def request_attachment(
-    user, branch: Branch | None, note: str | None = None
-) -> BranchAttachmentRequest:
+def request_home_branch(user, branch: Branch | None, note: str | None = None) -> HomeBranchRequest:
     """Ask `branch` to become the user's home branch (a transfer when they have one).
 
     Refuses (ReviewError): a closed, missing or national branch; the branch that is
-    already their home; a second request while one is pending; a note over NOTE_MAX."""
+    already their home; a second request while one is pending; a note over HOME_BRANCH_NOTE_MAX."""
     note = (note or "").strip() or None
     if not can_receive(branch):
         raise ReviewError(_l("Please choose an open branch."))
     if user.home_branch_id == branch.id:
         raise ReviewError(_l("This is already your branch."))
-    if note is not None and len(note) > NOTE_MAX:
-        raise ReviewError(_l("Please keep the note under %(n)d characters.", n=NOTE_MAX))
+    if note is not None and len(note) > HOME_BRANCH_NOTE_MAX:
+        raise ReviewError(
+            _l("Please keep the note under %(n)d characters.", n=HOME_BRANCH_NOTE_MAX)
+        )
     if pending_request(user) is not None:
         raise ReviewError(_l("You already have a request waiting. Withdraw it first to ask again."))
-    req = BranchAttachmentRequest(
+    req = HomeBranchRequest(
         user_id=user.id, branch_id=branch.id, from_branch_id=user.home_branch_id, note=note
     )
     try:
@@ -167,7 +141,7 @@ def children_with_counts(parent: Branch | None) -> list[tuple[Branch, int]]:
     return [(c, counts.get(c.id, 0)) for c in children]
 
 
-def _attach(req: BranchAttachmentRequest, actor) -> None:
+def _attach(req: HomeBranchRequest, actor) -> None:
     """On approval the citizen's home branch becomes the receiving branch."""
     req.user.home_branch_id = req.branch_id
 
@@ -182,7 +156,7 @@ def _who(full_name: str | None, phone: str | None) -> str:
     return f"{full_name} ({masked})" if full_name else masked
 
 
-def _applicant(req: BranchAttachmentRequest) -> str:
+def _applicant(req: HomeBranchRequest) -> str:
     user = req.user
     if user is None:
         return ""
@@ -192,16 +166,16 @@ def _applicant(req: BranchAttachmentRequest) -> str:
 _FROM = aliased(Branch)
 _CARDS = (
     card_select(
-        BranchAttachmentRequest,
-        BranchAttachmentRequest.from_branch_id,
+        HomeBranchRequest,
+        HomeBranchRequest.from_branch_id,
         _FROM.name_zh.label("from_zh"),
         _FROM.name_en.label("from_en"),
         RealNameProfile.full_name,
         User.phone,
     )
-    .join(User, User.id == BranchAttachmentRequest.user_id)
+    .join(User, User.id == HomeBranchRequest.user_id)
     .outerjoin(RealNameProfile, RealNameProfile.user_id == User.id)
-    .outerjoin(_FROM, _FROM.id == BranchAttachmentRequest.from_branch_id)
+    .outerjoin(_FROM, _FROM.id == HomeBranchRequest.from_branch_id)
 )
 
 
@@ -223,7 +197,7 @@ def _summaries(cards) -> list[str]:
     return lines
 
 
-def _facts(req: BranchAttachmentRequest) -> list[tuple[str, str]]:
+def _facts(req: HomeBranchRequest) -> list[tuple[str, str]]:
     facts = [
         (_("Applicant"), _applicant(req)),
         (_("Wants to join"), _branch_name(req.branch)),
@@ -238,7 +212,7 @@ register_kind(
     ReviewKind(
         key=KIND,
         label=_l("Home branch request"),
-        model=BranchAttachmentRequest,
+        model=HomeBranchRequest,
         cards=_CARDS,
         summaries=_summaries,
         facts=_facts,

@@ -56,17 +56,3 @@ def _remember_fresh_entries(session, flush_context) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_fresh_entries(session) -> None:
     session.info.pop(_UNCOMMITTED, None)
-
-
-class PendingTally(db.Model):
-    """How many items of one review kind wait at a branch *and every branch below it*.
-
-    Kept up to date in the same transaction as each change (see admin.tallies), so the
-    inbox and dashboard read a scope's counts from a few rows instead of counting
-    thousands of applications across thousands of branches."""
-
-    __tablename__ = "pending_tallies"
-
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(default=0)

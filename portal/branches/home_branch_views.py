@@ -5,18 +5,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.admin.review import ReviewError, withdraw
-from portal.branches import attachments
+from portal.branches import home_branch
 from portal.branches import public_bp as bp
-from portal.branches.attachment_forms import AttachmentRequestForm, BranchSearchForm, WithdrawForm
-from portal.branches.attachments import (
-    BranchAttachmentRequest,
+from portal.branches.home_branch import (
+    HomeBranchRequest,
     ancestors,
     children_with_counts,
     search_branches,
 )
+from portal.branches.home_branch_forms import BranchSearchForm, HomeBranchRequestForm, WithdrawForm
 from portal.branches.models import Branch
 from portal.extensions import db
+from portal.review.services import ReviewError, withdraw
 
 MAX_ID = 2**31  # ids are 32-bit integers on PostgreSQL: a bigger one is simply not found
 
@@ -24,7 +24,7 @@ MAX_ID = 2**31  # ids are 32-bit integers on PostgreSQL: a bigger one is simply 
 @bp.get("/mine")
 @login_required
 def my_branch():
-    pending = attachments.pending_request(current_user)
+    pending = home_branch.pending_request(current_user)
     search = BranchSearchForm(request.args)
     results = None
     if search.q.data and search.validate():
@@ -34,7 +34,7 @@ def my_branch():
         "branches/my_branch.html",
         home=current_user.home_branch,
         pending=pending,
-        history=[r for r in attachments.latest_requests(current_user) if r is not pending],
+        history=[r for r in home_branch.latest_requests(current_user) if r is not pending],
         withdraw_form=WithdrawForm(),
         search=search,
         results=results,
@@ -46,17 +46,17 @@ def my_branch():
 
 @bp.route("/mine/request", methods=["GET", "POST"])
 @login_required
-def request_attachment():
+def request_home_branch():
     branch = _open_branch_or_404(request.args.get("branch"))
-    if branch is None or not attachments.can_receive(branch):
+    if branch is None or not home_branch.can_receive(branch):
         abort(404)
-    if attachments.pending_request(current_user) is not None:
+    if home_branch.pending_request(current_user) is not None:
         flash(_("You already have a request waiting. Withdraw it first to ask again."), "warning")
         return redirect(url_for(".my_branch"))
-    form = AttachmentRequestForm()
+    form = HomeBranchRequestForm()
     if form.validate_on_submit():
         try:
-            attachments.request_attachment(current_user, branch, form.note.data)
+            home_branch.request_home_branch(current_user, branch, form.note.data)
         except ReviewError as exc:
             form.form_errors.append(str(exc))
         else:
@@ -75,7 +75,7 @@ def request_attachment():
 @bp.post("/mine/requests/<int:request_id>/withdraw")
 @login_required
 def withdraw_request(request_id: int):
-    req = db.session.get(BranchAttachmentRequest, request_id) if request_id < MAX_ID else None
+    req = db.session.get(HomeBranchRequest, request_id) if request_id < MAX_ID else None
     if req is None or req.user_id != current_user.id:
         abort(404)
     form = WithdrawForm()
