@@ -58,6 +58,11 @@ def visible_ids(client, **params) -> set[int]:
     return {e.id for e in db.session.scalars(select(AuditEntry)) if f"probe #{e.id}<" in html}
 
 
+def main_part(response) -> str:
+    html = response.get_data(as_text=True)
+    return html[html.index("<main") : html.index("</main>")]
+
+
 def probe(action="review_approved", branch=None, **kw) -> AuditEntry:
     """An entry whose object text ("probe #<id>") lets a test find it on the page."""
     return add_entry(action, branch, object_kind="probe", probe=True, **kw)
@@ -156,14 +161,42 @@ def test_date_range_is_in_shanghai_time(client, login, world):
     assert visible_ids(client, date_from="2026-03-01", date_to="2026-03-01") == {early.id}
 
 
-def test_out_of_scope_branch_filter_is_a_field_error_and_shows_nothing(client, login, world):
-    hidden = probe(branch=world.sibling)
+def test_out_of_scope_branch_filter_answers_404_and_is_recorded_for_the_auditors_above(
+    client, login, world
+):
+    """As the inbox does: the same 404 as for no branch at all; the attempt is written
+    under the branch looked at, where the auditors above it (not the caller's) see it."""
+    probe(branch=world.sibling)
     login(client, world.county_auditor)
-    r = client.get("/admin/audit", query_string={"branch": world.sibling.id}, headers=EN)
-    html = r.get_data(as_text=True)
-    assert r.status_code == 200
-    assert "Not a valid choice" in html
-    assert f"probe #{hidden.id}<" not in html
+    for _ in range(3):
+        r = client.get("/admin/audit", query_string={"branch": world.sibling.id}, headers=EN)
+        assert r.status_code == 404
+    missing = client.get("/admin/audit", query_string={"branch": 99999999}, headers=EN)
+    # The same page as for a branch that does not exist.
+    assert main_part(r) == main_part(missing)
+    refused = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "access_refused")
+    ).all()
+    # Three attempts in the hour: one entry, the first (repeats are summarised).
+    assert [(e.actor_id, e.branch_id, e.object_kind, e.object_id) for e in refused] == [
+        (world.county_auditor.id, world.sibling.id, "branch", str(world.sibling.id))
+    ]
+    assert refused[0].changes["attempts"] == 1
+
+    client.get("/account/logout")
+    login(client, world.sibling_auditor)
+    page = client.get("/admin/audit", query_string={"action": "access_refused"}, headers=EN)
+    assert "Was refused access (outside their branches)" in page.get_data(as_text=True)
+
+
+def test_repeated_refusals_are_summarised_at_the_1st_10th_and_100th(client, login, world):
+    login(client, world.county_auditor)
+    for _ in range(100):
+        client.get("/admin/audit", query_string={"branch": world.sibling.id})
+    attempts = db.session.scalars(
+        select(AuditEntry.changes).where(AuditEntry.action == "access_refused")
+    ).all()
+    assert [c["attempts"] for c in attempts] == [1, 10, 100]
 
 
 def test_branch_link_from_elsewhere_is_offered_when_in_scope(client, login, world):
@@ -185,9 +218,13 @@ NASTY = [
     {"action": "drop_table"},
     {"date_from": "2026-13-45"},
     {"date_from": "2026-03-05", "date_to": "2026-03-01"},
-    {"branch": "abc"},
-    {"branch": "99999999"},
 ]
+
+
+@pytest.mark.parametrize("branch", ["abc", "99999999", "-1", "0"])
+def test_a_branch_filter_that_is_no_branch_answers_404(client, login, world, branch):
+    login(client, world.city_admin)
+    assert client.get("/admin/audit", query_string={"branch": branch}).status_code == 404
 
 
 @pytest.mark.parametrize("params", NASTY)

@@ -344,6 +344,22 @@ def test_cards_of_several_kinds_come_oldest_first(tree, pending, staff, client, 
 # --- the item page and decisions ------------------------------------------------------------
 
 
+def test_an_item_outside_scope_answers_404_and_the_attempt_is_audited(
+    tree, spread, staff, client, login
+):
+    officer = staff(tree.a)
+    login(client, officer)
+    assert client.get(f"/admin/inbox/{KIND}/{spread.b.id}").status_code == 404
+    assert client.get(f"/admin/inbox/{KIND}/99999999").status_code == 404
+    refused = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "access_refused")
+    ).all()
+    # Only the item that exists is worth recording, under its own branch.
+    assert [(e.actor_id, e.branch_id, e.object_kind, e.object_id) for e in refused] == [
+        (officer.id, tree.b.id, KIND, str(spread.b.id))
+    ]
+
+
 def test_item_page_shows_the_request_and_both_forms(tree, pending, staff, client, login):
     req = pending(tree.a, note="我住在渭滨区")
     req.user.home_branch_id = tree.b.id

@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "review_rejected": _l("Turned down an application"),
     "review_withdrawn": _l("Withdrew an application"),
     "sensitive_viewed": _l("Viewed sensitive personal data"),
+    "access_refused": _l("Was refused access (outside their branches)"),
     "audit_exported": _l("Downloaded the audit log"),
     "inbox_exported": _l("Downloaded the inbox"),
     "staff_list_exported": _l("Downloaded a staff list"),

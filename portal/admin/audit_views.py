@@ -18,7 +18,7 @@ from portal.admin.audit_query import (
 )
 from portal.admin.forms import AuditSearchForm, normalise_search_phone
 from portal.branches.models import Branch
-from portal.branches.scope import AUDIT_ROLES, in_scope, top_grants
+from portal.branches.scope import AUDIT_ROLES, get_branch_in_scope_or_404, top_grants
 from portal.exports import export_response
 from portal.extensions import db
 from portal.permissions import staff_required
@@ -27,10 +27,10 @@ from portal.timeutil import to_local, today_local
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-def _branch_choices(user, selected_id: int | None) -> list[tuple]:
+def _branch_choices(user, selected: Branch | None) -> list[tuple]:
     """The user's audit branches and the branches right below them, plus a branch
-    picked elsewhere (a ?branch= link) when it is in scope. Kept short on purpose: a
-    province has thousands of branches."""
+    picked elsewhere (a ?branch= link, already checked to be in scope). Kept short on
+    purpose: a province has thousands of branches."""
     locale = str(get_locale())
     root_ids = [g.branch_id for g in top_grants(user, AUDIT_ROLES)]
     roots = db.session.scalars(select(Branch).where(Branch.id.in_(root_ids))).all()
@@ -43,11 +43,8 @@ def _branch_choices(user, selected_id: int | None) -> list[tuple]:
     for root in roots:
         choices.append((root.id, root.name(locale)))
         choices.extend((c.id, "— " + c.name(locale)) for c in children if c.parent_id == root.id)
-    known = {value for value, _label in choices}
-    if selected_id and selected_id not in known:
-        branch = db.session.get(Branch, selected_id)
-        if branch is not None and in_scope(user, branch, AUDIT_ROLES):
-            choices.append((branch.id, branch.name(locale)))
+    if selected is not None and selected.id not in {value for value, _label in choices}:
+        choices.append((selected.id, selected.name(locale)))
     return choices
 
 
@@ -67,7 +64,11 @@ def _search_from(form: AuditSearchForm) -> AuditSearch:
 @staff_required(AUDIT_ROLES)
 def audit_log():
     form = AuditSearchForm(formdata=request.args or None)
-    form.branch.choices = _branch_choices(current_user, request.args.get("branch", type=int))
+    # A branch outside the auditor's scope answers 404, as the inbox's filter does.
+    selected = None
+    if request.args.get("branch"):
+        selected = get_branch_in_scope_or_404(request.args["branch"], current_user, AUDIT_ROLES)
+    form.branch.choices = _branch_choices(current_user, selected)
     valid = not request.args or form.validate()
     search = _search_from(form) if valid else None
     fmt = request.args.get("format")

@@ -12,8 +12,12 @@ from wtforms.validators import DataRequired, Length
 
 from portal import audit
 from portal.admin import bp
-from portal.branches.models import Branch
-from portal.branches.scope import REVIEW_ROLES, BranchLabel, acting_role, in_scope
+from portal.branches.scope import (
+    REVIEW_ROLES,
+    BranchLabel,
+    acting_role,
+    get_branch_in_scope_or_404,
+)
 from portal.exports import export_response
 from portal.extensions import db
 from portal.permissions import staff_required
@@ -22,6 +26,7 @@ from portal.review import kinds
 from portal.review.models import REASON_MAX
 from portal.review.services import ReviewError, decide
 from portal.templating import localtime
+from portal.textcheck import plain_multiline_text
 from portal.timeutil import utcnow
 
 BULK_MAX = 2 * review_inbox.PAGE_SIZE
@@ -38,6 +43,7 @@ class RejectForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Please write the reason, so the applicant knows why.")),
             Length(max=REASON_MAX, message=_l("Please keep the reason under %(max)d characters.")),
+            plain_multiline_text,
         ],
     )
     submit = SubmitField(_l("Do not approve"))
@@ -94,13 +100,7 @@ def _filters():
             abort(404)
     branch = None
     if source.get("branch"):
-        try:
-            branch_id = int(source["branch"])
-        except ValueError:
-            abort(404)
-        branch = db.session.get(Branch, branch_id) if 0 < branch_id < 2**31 else None
-        if branch is None or not in_scope(current_user, branch, REVIEW_ROLES):
-            abort(404)
+        branch = get_branch_in_scope_or_404(source["branch"], current_user, REVIEW_ROLES)
     return kind, branch
 
 

@@ -2,6 +2,7 @@
 db.session, so it commits or rolls back with the action it describes. The staff pages
 that read it live in admin/."""
 
+from portal.audit import refusals  # noqa: F401  (audits refused access)
 from portal.audit.log import (  # noqa: F401
     mask_id_numbers,
     record,

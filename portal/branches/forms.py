@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.branches.models import LEVELS, ROLES, UNIT_TYPES
+from portal.textcheck import plain_text
 
 LEVEL_LABELS = {
     "national": _l("National society"),
@@ -37,7 +38,6 @@ ROLE_HINTS = {
 assert set(LEVEL_LABELS) == set(LEVELS) and set(UNIT_TYPE_LABELS) == set(UNIT_TYPES)
 assert set(ROLE_LABELS) == set(ROLES)
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"1[3-9]\d{9}")
 
 
@@ -50,12 +50,6 @@ def normalise_phone(raw: str | None) -> str | None:
             digits = digits[len(prefix) :]
             break
     return digits if _PHONE.fullmatch(digits) else None
-
-
-def plain_text(form, field) -> None:
-    """Refuse control characters (NUL and friends): no place in a name or an address."""
-    if field.data and _CONTROL.search(field.data):
-        raise ValidationError(_l("Please remove the special characters."))
 
 
 def _strip(value):

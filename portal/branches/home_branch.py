@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.review.kinds import ReviewKind, card_select, register_kind
 from portal.review.models import PENDING
 from portal.review.services import ReviewError
+from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
 
 KIND = "home_branch"
 
@@ -58,6 +59,8 @@ def request_home_branch(user, branch: Branch | None, note: str | None = None) ->
         raise ReviewError(_l("Please choose an open branch."))
     if user.home_branch_id == branch.id:
         raise ReviewError(_l("This is already your branch."))
+    if has_hidden_characters(note, multiline=True):
+        raise ReviewError(HIDDEN_CHARACTERS_MESSAGE)
     if note is not None and len(note) > HOME_BRANCH_NOTE_MAX:
         raise ReviewError(
             _l("Please keep the note under %(n)d characters.", n=HOME_BRANCH_NOTE_MAX)

@@ -6,6 +6,7 @@ from wtforms import SearchField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.branches.models import HOME_BRANCH_NOTE_MAX
+from portal.textcheck import plain_multiline_text
 
 
 def _strip(value):
@@ -36,6 +37,7 @@ class HomeBranchRequestForm(FlaskForm):
                 max=HOME_BRANCH_NOTE_MAX,
                 message=_l("Please keep the note under %(max)d characters."),
             ),
+            plain_multiline_text,
         ],
     )
     submit = SubmitField(_l("Send my request"))

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, o
 
 from portal import plainrows
 from portal.branches.models import Branch, StaffRole, name_in
+from portal.branches.signals import access_refused
 from portal.extensions import db
 
 REVIEW_ROLES = frozenset({"admin", "officer"})
@@ -261,19 +262,39 @@ def _get(model, object_id):
     return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
 
 
+def refuse_404(user, object_kind: str, object_id, branch: Branch | None):
+    """Answer 404, exactly as for an object that does not exist, for an object that does
+    exist but lies outside the user's scope, and have the refusal audited (see
+    audit.refusals) where the auditors above `branch` see it."""
+    access_refused.send(
+        user,
+        object_kind=object_kind,
+        object_id=object_id,
+        branch_id=branch.id if branch is not None else None,
+    )
+    abort(404)
+
+
 def get_in_scope_or_404(model, object_id, user, roles: frozenset[str] = ALL_ROLES):
-    """Load `model` by id; 404 unless its `branch` lies in the user's scope."""
+    """Load `model` by id; 404 unless its `branch` lies in the user's scope (a refusal of
+    an existing object is audited)."""
     obj = _get(model, object_id)
-    if obj is None or not in_scope(user, getattr(obj, "branch", None), roles):
+    if obj is None:
         abort(404)
+    branch = getattr(obj, "branch", None)
+    if not in_scope(user, branch, roles):
+        refuse_404(user, model.__tablename__, obj.id, branch)
     return obj
 
 
 def get_branch_in_scope_or_404(branch_id, user, roles: frozenset[str] = ALL_ROLES) -> Branch:
-    """Load a branch by id; 404 unless it lies in the user's scope for `roles`."""
+    """Load a branch by id; 404 unless it lies in the user's scope for `roles` (a refusal
+    of an existing branch is audited)."""
     branch = _get(Branch, branch_id)
-    if branch is None or not in_scope(user, branch, roles):
+    if branch is None:
         abort(404)
+    if not in_scope(user, branch, roles):
+        refuse_404(user, "branch", branch.id, branch)
     return branch
 
 

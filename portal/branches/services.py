@@ -14,6 +14,7 @@ from portal.branches.models import LEVELS, UNIT_TYPES, Branch
 from portal.branches.scope import forget_grants, is_national_admin, path_under
 from portal.branches.signals import branch_moved
 from portal.extensions import db
+from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
 from portal.timeutil import utcnow
 
 EDITABLE = ("name_zh", "name_en", "code", "unit_type", "address", "contact_phone")
@@ -56,6 +57,9 @@ def _check_values(name_zh: str | None, name_en: str | None, unit_type: str | Non
         raise BranchError(_l("Please enter the Chinese name."), "name_zh")
     if not name_en:
         raise BranchError(_l("Please enter the English name."), "name_en")
+    for field, name in (("name_zh", name_zh), ("name_en", name_en)):
+        if has_hidden_characters(name):
+            raise BranchError(HIDDEN_CHARACTERS_MESSAGE, field)
     if unit_type is not None and unit_type not in UNIT_TYPES:
         raise BranchError(_l("Please choose a type from the list."), "unit_type")
 

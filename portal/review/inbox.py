@@ -26,6 +26,7 @@ from portal.branches.scope import (
     top_grants,
     under_any,
 )
+from portal.branches.signals import access_refused
 from portal.extensions import db
 from portal.review import tallies
 from portal.review.kinds import ReviewKind, get_kind, kinds
@@ -198,12 +199,14 @@ def iter_inbox(
 
 def find_in_scope(user, key: str, object_id: int):
     """The review object of kind `key` and id `object_id` if the user may review it
-    (its deciding branch is in their review scope), else None (the view answers 404)."""
+    (its deciding branch is in their review scope), else None (the view answers 404; a
+    refusal of an existing item is audited)."""
     kind = get_kind(key)
     if kind is None or not 0 < object_id < 2**31:  # 32-bit ids: bigger ones do not exist
         return None
     obj = db.session.get(kind.model, object_id)
-    if obj is None or not can_review(user, obj):
+    if obj is not None and not can_review(user, obj):
+        access_refused.send(user, object_kind=kind.key, object_id=obj.id, branch_id=obj.branch_id)
         return None
     return obj
 

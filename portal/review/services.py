@@ -22,6 +22,7 @@ from portal.notifications.services import queue_sms
 from portal.review import tallies
 from portal.review.kinds import kind_for, kinds
 from portal.review.models import APPROVED, DECISIONS, PENDING, REASON_MAX, WITHDRAWN
+from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
 from portal.timeutil import utcnow
 
 
@@ -109,6 +110,8 @@ def decide(obj, actor, decision: str, reason: str | None = None) -> bool:
     reason = (reason or "").strip()
     if decision == "reject" and not reason:
         raise ReviewError(_l("Please write the reason, so the applicant knows why."))
+    if has_hidden_characters(reason, multiline=True):
+        raise ReviewError(HIDDEN_CHARACTERS_MESSAGE)
     if len(reason) > REASON_MAX:
         raise ReviewError(_l("Please keep the reason under %(n)d characters.", n=REASON_MAX))
 
