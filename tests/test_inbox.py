@@ -212,8 +212,9 @@ def test_filter_by_branch_gives_its_subtree(tree, spread, staff, client, login):
     # Grassroots units are not listed; each card links to its own branch's filter instead.
     page = client.get("/admin/inbox").get_data(as_text=True)
     assert f'href="/admin/inbox?branch={tree.g.id}"' in page
+    assert f'href="/admin/inbox/{KIND}/{spread.g.id}"' in page  # each card opens its item
     page = client.get(f"/admin/inbox?kind={KIND}").get_data(as_text=True)
-    assert f'href="/admin/inbox?kind={KIND}&amp;branch={tree.a.id}"' in page
+    assert f'href="/admin/inbox?branch={tree.a.id}&amp;kind={KIND}"' in page
     # A deeper branch given by id is selectable too.
     page = client.get(f"/admin/inbox?branch={tree.g.id}").get_data(as_text=True)
     assert keys(page) == [key(spread.g)]

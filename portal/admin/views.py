@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
@@ -102,8 +102,6 @@ def dashboard():
         # Each label and note is shown several times: translated once here.
         labels={ind.key: str(ind.label) for ind in indicators()},
         notes={ind.key: str(ind.note) for ind in indicators() if ind.note},
-        # Each child branch links here for itself: one url_for, not one per child.
-        by_branch_url=url_for(".dashboard", indicator=chosen.key),
         chosen=chosen,
         focus=focus,
         parent_in_scope=parent if parent is not None and in_scope(user, parent) else None,
