@@ -83,7 +83,7 @@ def init_templating(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "languages": current_app.config["LANGUAGES"],
             "in_wechat": is_wechat(),
-            "show_dev_outbox": current_app.config.get("SHOW_DEV_OUTBOX", False),
+            "show_dev_outbox": current_app.config["SHOW_DEV_OUTBOX"],
             "current_user_is_staff": _current_user_is_staff(),
             **_permission_helpers(),
         }

@@ -158,7 +158,7 @@ def _notify_applicant(obj, kind, status: str, reason: str) -> None:
     applicant = obj.user
     if applicant is None or not applicant.phone:
         return
-    locale = applicant.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+    locale = applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         body = render_template(
             "notifications/review_decision.txt",
