@@ -42,6 +42,14 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = False
 
+    # Flask-Caching, for the dashboard's yearly indicator figures: shared by every worker
+    # through Redis, or none at all (a per-process cache would disagree between workers).
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "NullCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "boai-cache:"  # the rate limiter shares the Redis database
+    CACHE_NO_NULL_WARNING = True
+    INDICATOR_CACHE_SECONDS = _env_int("INDICATOR_CACHE_SECONDS", 300)
+
     # Server-side sessions (see portal/sessions.py).
     SESSION_COOKIE_NAME = "boai_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -69,6 +77,9 @@ class Config:
     SHOW_DEV_OUTBOX = False
 
     HSTS = False
+    # argon2 cost; None: argon2-cffi's defaults (RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = None
+    ARGON2_MEMORY_COST = None
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # How many reverse proxies (the TLS terminator) stand in front and set
     # X-Forwarded-For / X-Forwarded-Proto. 0: requests come straight from clients.
@@ -85,9 +96,10 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = os.environ.get("TEST_REDIS_URL") or "memory://"
+    CACHE_TYPE = "NullCache"  # fresh figures; a test that wants a cache overrides this
     WTF_CSRF_ENABLED = False
     SHOW_DEV_OUTBOX = True
-    # Fast argon2 parameters keep the suite quick; production uses the library defaults.
+    # Fast argon2 parameters keep the suite quick.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
 
@@ -107,9 +119,7 @@ class ProductionConfig(Config):
         if cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY or not _is_aes256_key(field_key):
             problems.append("FIELD_ENCRYPTION_KEY (base64 of 32 random bytes)")
         if problems:
-            raise RuntimeError(
-                "Production needs its own secrets; set: " + ", ".join(problems)
-            )
+            raise RuntimeError("Production needs its own secrets; set: " + ", ".join(problems))
 
 
 CONFIGS = {

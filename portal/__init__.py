@@ -40,7 +40,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 def _init_extensions(app: Flask) -> None:
     import portal.models  # noqa: F401  (register every table)
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale
     from portal.sessions import DatabaseSessionInterface
     from portal.transactions import init_transactions
@@ -49,6 +49,7 @@ def _init_extensions(app: Flask) -> None:
     init_transactions(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    cache.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

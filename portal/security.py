@@ -27,7 +27,7 @@ def add_security_headers(response: Response) -> Response:
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     h.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
-    if current_app.config.get("HSTS"):
+    if current_app.config["HSTS"]:
         h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if response.mimetype == "text/html":
         # Pages can hold personal data: never keep them in a shared cache.

@@ -4,15 +4,17 @@ can_see_staff) about the logged-in user."""
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from portal.branches import roles, scope
-from portal.i18n import care_mode_on, install_template_gettext
+from portal.i18n import care_mode_on
 
 
 def is_wechat() -> bool:
+    if not has_request_context():  # a message body rendered by the CLI
+        return False
     return "MicroMessenger" in (request.user_agent.string or "")
 
 
@@ -40,6 +42,8 @@ def figure(n: int, unit: str) -> str:
 
 
 def _current_user_is_staff() -> bool:
+    if not has_request_context():
+        return False
     return current_user.is_authenticated and scope.is_staff(current_user)
 
 
@@ -70,7 +74,6 @@ def _permission_helpers() -> dict:
 
 
 def init_templating(app: Flask) -> None:
-    install_template_gettext(app)
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan, figure=figure)
 
     @app.context_processor
@@ -80,7 +83,7 @@ def init_templating(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "languages": current_app.config["LANGUAGES"],
             "in_wechat": is_wechat(),
-            "show_dev_outbox": current_app.config.get("SHOW_DEV_OUTBOX", False),
+            "show_dev_outbox": current_app.config["SHOW_DEV_OUTBOX"],
             "current_user_is_staff": _current_user_is_staff(),
             **_permission_helpers(),
         }

@@ -16,35 +16,46 @@ any request that failed: nothing half-done is ever committed here.
 import re
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import TextClause, TextualSelect, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 
 WROTE = "portal_wrote"
-# Statements that cannot change data. Anything else (INSERT, UPDATE, DELETE, DDL)
-# marks the transaction as having written.
+# Raw SQL (text(), exec_driver_sql) carries no flags: only its text tells. Statements
+# that cannot change data; anything else (INSERT, UPDATE, DELETE, DDL) has written.
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW|EXPLAIN)\b", re.IGNORECASE)
-# A query with a CTE (the inbox's page) reads only if no write keyword appears anywhere
-# in it; a false alarm (such a word in a name or a string) only costs a rollback.
+# Raw SQL with a CTE reads only if no write keyword appears anywhere in it; a false
+# alarm (such a word in a name or a string) only costs a rollback.
 _WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
 _WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
-def is_read_only(statement: str) -> bool:
+def _raw_sql_reads(statement: str) -> bool:
     if _READ_ONLY.match(statement):
         return True
     return bool(_WITH.match(statement)) and not _WRITE_WORD.search(statement)
 
 
-@event.listens_for(Engine, "before_cursor_execute")
+def _may_write(context, statement: str) -> bool:
+    """SQLAlchemy's own flags on the execution context for compiled Core and ORM
+    statements; the SQL text only for raw SQL."""
+    if context.isinsert or context.isupdate or context.isdelete or context.isddl:
+        return True
+    compiled = context.compiled
+    if compiled is None or isinstance(compiled.statement, (TextClause, TextualSelect)):
+        return not _raw_sql_reads(statement)
+    if not compiled.statement.is_select:
+        return True
+    # A SELECT over a CTE that inserts, updates or deletes (PostgreSQL) writes too.
+    return any(cte.element.is_dml for cte in compiled.ctes or ())
+
+
 def _note_writes(conn, cursor, statement, parameters, context, executemany):
-    if not is_read_only(statement):
+    if _may_write(context, statement):
         conn.info[WROTE] = True
 
 
-@event.listens_for(Engine, "begin")
 def _fresh_transaction(conn):
     conn.info.pop(WROTE, None)
 
@@ -66,5 +77,10 @@ def _end_read_only_transaction(exc: BaseException | None) -> None:
 
 def init_transactions(app: Flask) -> None:
     """Register after db.init_app: teardown functions run in reverse order, so this one
-    runs before Flask-SQLAlchemy's, which then finds nothing left to roll back."""
+    runs before Flask-SQLAlchemy's, which then finds nothing left to roll back. Listens
+    on this app's engine only; another engine in the process is left alone."""
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", _note_writes)
+    event.listen(engine, "begin", _fresh_transaction)
     app.teardown_appcontext(_end_read_only_transaction)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal import create_app
@@ -85,6 +86,22 @@ def app_overrides():
     return {}
 
 
+class RequestContextClient(FlaskClient):
+    """Runs each request (each redirect too) in an app context of its own, as a server
+    does: its own `g`, its own db.session, ended by the teardown functions. The test's
+    app context stays apart, so the test reads what the request committed, not what it
+    happened to leave in a shared session."""
+
+    def run_wsgi_app(self, environ, buffered=False):
+        with self.application.app_context():
+            return super().run_wsgi_app(environ, buffered=buffered)
+
+    @contextmanager
+    def session_transaction(self, *args, **kwargs):
+        with self.application.app_context(), super().session_transaction(*args, **kwargs) as s:
+            yield s
+
+
 @pytest.fixture
 def app(_schema, database_url, app_overrides):
     app = create_app(
@@ -98,14 +115,7 @@ def app(_schema, database_url, app_overrides):
         },
     )
 
-    @app.before_request
-    def _forget_cached_user():
-        # The test keeps one app context open, so requests share `g`; Flask-Login caches
-        # the user there. Drop it so each request (and each client) loads its own user.
-        from flask import g
-
-        g.pop("_login_user", None)
-        g.pop("_flask_babel", None)  # Flask-Babel's per-request locale cache, likewise
+    app.test_client_class = RequestContextClient
 
     with app.app_context():
         limiter.reset()

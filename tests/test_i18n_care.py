@@ -130,9 +130,8 @@ def test_no_asset_from_another_origin():
 
 
 def test_templates_follow_force_locale_and_refresh(app):
-    """Templates translate through a catalogue remembered per request (portal.i18n.catalogue):
-    a message rendered in the recipient's language, or a language switched mid-request,
-    must still take effect at once."""
+    """A message rendered in the recipient's language, or a language switched
+    mid-request, takes effect at once in the templates' _()."""
     from flask import render_template_string, session
     from flask_babel import force_locale, refresh
 
@@ -148,3 +147,39 @@ def test_templates_follow_force_locale_and_refresh(app):
         session["locale"] = "en"
         refresh()
         assert log_in() == "Log in"
+
+
+def test_plain_text_bodies_are_not_escaped_and_pages_are(
+    app, make_branch, make_user, grant_role, login
+):
+    """The review-decision SMS is rendered from a .txt template: a branch called
+    "Tom & Jerry" reaches the phone as written. A page (.html) escapes the same text."""
+    from sqlalchemy import select
+
+    from portal.branches.home_branch import request_home_branch
+    from portal.notifications.models import Notification
+    from portal.review.services import decide
+    from tests.conftest import english_client
+
+    name = "Tom & Jerry <b>"
+    branch = make_branch(make_branch(make_branch()), name=name)
+    officer = grant_role(make_user(), branch, "officer")
+    request = request_home_branch(make_user(locale="en"), branch, None)
+    db.session.commit()
+    assert decide(request, officer, "reject", "Ask <Tom> & co") is True
+    db.session.commit()
+    sms = db.session.scalars(
+        select(Notification).where(Notification.kind == "review_decision")
+    ).one()
+    assert sms.body == (
+        "Red Cross: Tom & Jerry <b> could not approve your request (Home branch request). "
+        "Reason: Ask <Tom> & co"
+    )
+
+    client = english_client(app)
+    login(client, officer)
+    page = client.get("/admin/branches/", query_string={"q": name})
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Branches matching “Tom &amp; Jerry &lt;b&gt;”" in body
+    assert "Tom & Jerry <b>" not in body

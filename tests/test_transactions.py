@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from portal import plainrows
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.transactions import is_read_only
+from portal.transactions import WROTE
 from tests.conftest import transaction_ends
 
 
@@ -75,26 +75,61 @@ def test_a_query_with_a_cte_that_only_reads_is_committed(app, make_user):
 @pytest.mark.parametrize(
     "statement",
     [
-        "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone",
         "with x as (select 1) update users set locale = 'en'",
-        "WITH x AS (SELECT 1)\nINSERT INTO users (phone) SELECT '13900000003' FROM x",
+        "WITH x AS (SELECT 1)\nDELETE FROM users WHERE id IN (SELECT 1 FROM x)",
+        "UPDATE users SET locale = 'en' WHERE id < 0",
     ],
 )
-def test_a_cte_that_may_write_counts_as_a_write(statement):
-    assert not is_read_only(statement)
+def test_raw_sql_that_may_write_is_rolled_back(app, statement):
+    with transaction_ends() as seen:
+        with app.app_context():
+            db.session.execute(text(statement))
+    assert seen == ["rollback"]
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "SELECT 1",
-        "  select * from users",
-        "WITH a AS (SELECT 1) SELECT * FROM a",
-        "EXPLAIN SELECT 1",
-    ],
+@pytest.mark.parametrize("statement", ["SELECT 1", "  select * from users", "EXPLAIN SELECT 1"])
+def test_raw_sql_that_only_reads_is_committed(app, statement):
+    with transaction_ends() as seen:
+        with app.app_context():
+            db.session.execute(text(statement)).all()
+    assert seen == ["commit"]
+
+
+def test_driver_sql_is_told_by_its_text(app):
+    with transaction_ends() as seen:
+        with app.app_context():
+            db.session.connection().exec_driver_sql("SELECT 1").all()
+        with app.app_context():
+            db.session.connection().exec_driver_sql("UPDATE users SET locale = 'en' WHERE id < 0")
+    assert seen == ["commit", "rollback"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="a DELETE inside a CTE is PostgreSQL's",
 )
-def test_reads_count_as_reads(statement):
-    assert is_read_only(statement)
+def test_a_select_over_a_deleting_cte_is_rolled_back(app, make_user):
+    make_user()
+    db.session.commit()
+    users = User.__table__
+    gone = users.delete().returning(users.c.id).cte("gone")
+    with transaction_ends() as seen:
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(gone)) == 1
+    assert seen == ["rollback"]
+    assert users_count() == 1
+
+
+def test_another_engine_in_the_process_is_left_alone(app):
+    """The listeners sit on the app's engine, not on every Engine."""
+    from sqlalchemy import create_engine
+
+    other = create_engine("sqlite://")
+    with other.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        assert WROTE not in conn.info
+    other.dispose()
 
 
 def test_a_failed_request_is_rolled_back(app):

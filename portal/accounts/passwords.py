@@ -8,7 +8,7 @@ from flask import current_app
 
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
-    if "ARGON2_TIME_COST" in cfg:
+    if cfg["ARGON2_TIME_COST"] is not None:
         return PasswordHasher(
             time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"]
         )

@@ -135,10 +135,7 @@ def inbox():
         filter_args=_filter_args(kind, branch),
         # "Waiting 3 days" per card, each distinct wording translated once.
         cards=_with_waiting(result.items),
-        # Each item's branch links to the inbox filtered by it: one url_for, not fifty.
-        by_branch_url=url_for(".inbox", **({"kind": kind.key} if kind else {})),
         kind_labels=_kind_labels(),
-        item_urls=_item_url_prefixes(),
     )
 
 
@@ -150,16 +147,6 @@ def _with_waiting(cards) -> list[tuple]:
 def _kind_labels() -> dict[str, str]:
     """Each kind's label, translated once per page rather than once per item."""
     return {k.key: str(k.label) for k in kinds.kinds()}
-
-
-def _item_url_prefixes() -> dict[str, str]:
-    """Per kind, the item page's URL without the id ("/admin/inbox/<kind>/"): the
-    template appends each id, one url_for per kind instead of one per card."""
-    prefixes = {}
-    for k in kinds.kinds():
-        url = url_for(".inbox_item", kind_key=k.key, obj_id=1)
-        prefixes[k.key] = url[: -len("1")]
-    return prefixes
 
 
 def _export(fmt: str, kind, branch):

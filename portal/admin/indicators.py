@@ -14,7 +14,7 @@ and say so. A feature makes its indicator live by calling `register_indicator()`
 again with the same key and a facts function, at import time.
 """
 
-import time
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +26,7 @@ from portal.accounts.models import User
 from portal.admin.audit_query import local_day_start_utc
 from portal.branches.models import Branch
 from portal.branches.scope import path_under
-from portal.extensions import db
+from portal.extensions import cache, db
 
 NOT_LIVE_NOTE = _l("Recorded once the feature is live.")
 
@@ -179,28 +179,22 @@ def sections(
     ]
 
 
-_CACHE: dict[tuple, tuple[float, dict]] = {}
-_CACHE_MAX = 512
-
-
 def cached_rollup_all(
-    scope_key: tuple, branch_ids: Select, buckets: Sequence[Branch], year: int, ttl: float
+    scope_key: tuple, branch_ids: Select, buckets: Sequence[Branch], year: int, timeout: int
 ) -> dict[str, dict[int, Figures]]:
-    """`rollup_all()` remembered for `ttl` seconds per process. Yearly figures need
-    not be live to the second, and a province's roll-up reads every row of the year,
-    so the dashboard reuses it. `scope_key` must identify `branch_ids` (e.g. the scope
-    paths); ttl <= 0 turns the cache off."""
-    if ttl <= 0:
+    """`rollup_all()` kept in the app's cache (Flask-Caching) for `timeout` seconds.
+    Yearly figures need not be live to the second, and a province's roll-up reads every
+    row of the year, so the dashboard reuses it. `scope_key` must identify `branch_ids`
+    (e.g. the scope paths). Without a shared cache (NullCache) it is computed each time."""
+    if timeout <= 0:  # 0 would mean "for ever" to the cache
         return rollup_all(branch_ids, buckets, year)
-    key = (scope_key, tuple(sorted(b.id for b in buckets)), year)
-    now = time.monotonic()
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = rollup_all(branch_ids, buckets, year)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = (now + ttl, value)
+    ids = sorted(b.id for b in buckets)
+    digest = hashlib.sha256(repr((scope_key, ids, year)).encode()).hexdigest()
+    key = f"indicators:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = rollup_all(branch_ids, buckets, year)
+        cache.set(key, value, timeout=timeout)
     return value
 
 

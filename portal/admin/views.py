@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
+from flask_caching.backends import NullCache
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
@@ -21,15 +22,18 @@ from portal.branches.scope import (
     in_scope,
     top_grants,
 )
+from portal.extensions import cache
 from portal.permissions import staff_required
 from portal.review.inbox import pending_counts_by_kind
 from portal.review.kinds import kinds
 from portal.timeutil import today_local
 
 
-def _cache_seconds() -> float:
-    """INDICATOR_CACHE_SECONDS; 5 minutes by default, off in tests unless set."""
-    return current_app.config.get("INDICATOR_CACHE_SECONDS", 0 if current_app.testing else 300)
+def _cache_seconds() -> int:
+    """How old the figures may be: INDICATOR_CACHE_SECONDS, or 0 without a cache."""
+    if isinstance(cache.cache, NullCache):
+        return 0
+    return current_app.config["INDICATOR_CACHE_SECONDS"]
 
 
 class ChildBranch(NamedTuple):
@@ -102,8 +106,6 @@ def dashboard():
         # Each label and note is shown several times: translated once here.
         labels={ind.key: str(ind.label) for ind in indicators()},
         notes={ind.key: str(ind.note) for ind in indicators() if ind.note},
-        # Each child branch links here for itself: one url_for, not one per child.
-        by_branch_url=url_for(".dashboard", indicator=chosen.key),
         chosen=chosen,
         focus=focus,
         parent_in_scope=parent if parent is not None and in_scope(user, parent) else None,

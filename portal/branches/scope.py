@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import abort, g, has_app_context
+from flask import abort, g
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
 
 from portal import plainrows
@@ -109,9 +109,8 @@ def _grants_from(value) -> tuple[Grant, ...]:
 
 def remember_grants(user, value) -> None:
     """Take `user`'s grants for this request from a `grants_column` value."""
-    memo = _request_memo()
-    if memo is not None and user is not None:
-        memo[user.id] = _grants_from(value)
+    if user is not None:
+        _request_memo()[user.id] = _grants_from(value)
 
 
 def active_grants(user) -> list[Grant]:
@@ -121,26 +120,21 @@ def active_grants(user) -> list[Grant]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     memo = _request_memo()
-    if memo is not None and user.id in memo:
-        return list(memo[user.id])
-    dialect = db.session.get_bind().dialect.name
-    grants = _grants_from(plainrows.rows(_grants_statement(dialect), user_id=user.id).scalar())
-    if memo is not None:
-        memo[user.id] = grants
-    return list(grants)
+    if user.id not in memo:
+        dialect = db.session.get_bind().dialect.name
+        statement = _grants_statement(dialect)
+        memo[user.id] = _grants_from(plainrows.rows(statement, user_id=user.id).scalar())
+    return list(memo[user.id])
 
 
-def _request_memo() -> dict | None:
+def _request_memo() -> dict:
     # One page asks many times (menu, permission check, scope filters, templates).
-    if not has_app_context():
-        return None
     return g.setdefault("_scope_grants", {})
 
 
 def forget_grants() -> None:
     """Drop this request's remembered grants; call after changing roles or branches."""
-    if has_app_context():
-        g.pop("_scope_grants", None)
+    g.pop("_scope_grants", None)
 
 
 def is_staff(user) -> bool:

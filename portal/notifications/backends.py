@@ -87,7 +87,7 @@ BACKENDS: dict[str, type] = {
 def get_sender(name: str | None = None) -> Sender:
     """The sender named by `name` or config NOTIFY_BACKEND; an unknown name is a setup
     mistake, so it fails loudly rather than silently dropping messages."""
-    name = name or current_app.config.get("NOTIFY_BACKEND", "log")
+    name = name or current_app.config["NOTIFY_BACKEND"]
     try:
         return BACKENDS[name]()
     except KeyError:

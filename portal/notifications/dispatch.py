@@ -123,8 +123,8 @@ def dispatch_after_response(response: Response) -> Response:
     """Development only (config NOTIFY_DISPATCH_AFTER_RESPONSE): when this request queued
     notifications, send them once the response has been delivered, in a fresh app context,
     so a slow gateway never delays the page."""
-    queued = g.pop("notifications_queued", False)
-    if queued and current_app.config.get("NOTIFY_DISPATCH_AFTER_RESPONSE"):
+    queued = g.get("notifications_queued", False)
+    if queued and current_app.config["NOTIFY_DISPATCH_AFTER_RESPONSE"]:
         app = current_app._get_current_object()
         response.call_on_close(lambda: _dispatch_in_fresh_context(app))
     return response

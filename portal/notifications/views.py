@@ -31,7 +31,7 @@ def _normalise_filter(value: str) -> str:
 
 @bp.route("/dev/outbox")
 def dev_outbox():
-    if not current_app.config.get("SHOW_DEV_OUTBOX"):
+    if not current_app.config["SHOW_DEV_OUTBOX"]:
         abort(404)
     to = _normalise_filter(request.args.get("to", ""))
     query = select(Notification).order_by(Notification.id.desc()).limit(OUTBOX_SIZE)

@@ -6,9 +6,8 @@ the applicant never differ between kinds.
 Services add/flush only; the view commits.
 """
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, update
 
@@ -162,19 +161,13 @@ def _notify_applicant(obj, kind, status: str, reason: str) -> None:
     applicant = obj.user
     if applicant is None or not applicant.phone:
         return
-    locale = applicant.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+    locale = applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        branch = obj.branch.name(locale) if obj.branch else ""
-        what = str(kind.label)
-        if status == APPROVED:
-            body = _(
-                "Red Cross: %(branch)s approved your request (%(what)s).", branch=branch, what=what
-            )
-        else:
-            body = _(
-                "Red Cross: %(branch)s could not approve your request (%(what)s). Reason: %(reason)s",
-                branch=branch,
-                what=what,
-                reason=reason,
-            )
+        body = render_template(
+            "notifications/review_decision.txt",
+            approved=status == APPROVED,
+            branch=obj.branch.name(locale) if obj.branch else "",
+            what=str(kind.label),
+            reason=reason,
+        ).strip()
     queue_sms(applicant.phone, body, kind="review_decision")
