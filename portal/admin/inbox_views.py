@@ -24,7 +24,7 @@ from portal.permissions import staff_required
 from portal.review import inbox as review_inbox
 from portal.review import kinds
 from portal.review.models import REASON_MAX
-from portal.review.services import ReviewError, decide
+from portal.review.services import OWN_APPLICATION, ReviewError, decide, is_applicant
 from portal.templating import localtime
 from portal.textcheck import plain_multiline_text
 from portal.timeutil import utcnow
@@ -206,6 +206,8 @@ def _render_item(kind, obj, approve_form=None, reject_form=None):
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
         waiting=waiting,
+        # The applicant is never offered the forms, whatever roles they hold.
+        may_decide=obj.is_pending and not is_applicant(obj, current_user),
     )
     profile = obj.user.profile if obj.user is not None else None
     if kind.personal_fields and profile is not None:
@@ -236,15 +238,20 @@ def inbox_approve(kind_key: str, obj_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         return _render_item(kind, obj, approve_form=form)
-    return _decided(
-        decide(obj, current_user, "approve"), _("Approved. We will tell the applicant by SMS.")
-    )
+    try:
+        done = decide(obj, current_user, "approve")
+    except ReviewError as exc:
+        return _refused(kind, obj, exc)
+    return _decided(done, _("Approved. We will tell the applicant by SMS."))
 
 
 @bp.post("/inbox/<kind_key>/<int:obj_id>/reject")
 @staff_required(REVIEW_ROLES)
 def inbox_reject(kind_key: str, obj_id: int):
     kind, obj = _item_or_404(kind_key, obj_id)
+    if is_applicant(obj, current_user):
+        # Refused before the reason is read, so the answer is the rule, not a field error.
+        return _refused(kind, obj, OWN_APPLICATION)
     form = RejectForm()
     if form.validate_on_submit():
         try:
@@ -254,6 +261,14 @@ def inbox_reject(kind_key: str, obj_id: int):
         else:
             return _decided(done, _("Not approved. We will tell the applicant the reason by SMS."))
     return _render_item(kind, obj, reject_form=form)
+
+
+def _refused(kind, obj, message):
+    """The engine refused the decision outright (the applicant deciding their own): the
+    item page with its message, answered 403, nothing written."""
+    db.session.rollback()
+    flash(str(message), "error")
+    return _render_item(kind, obj), 403
 
 
 def _decided(done: bool, message: str):
@@ -278,12 +293,15 @@ def inbox_bulk():
         flash(_("Please tick at least one item first."), "warning")
         return back
     approved = skipped = 0
+    refusals = []
     for value in picked:
         obj = _parse_and_find(value)
         try:
             done = obj is not None and decide(obj, current_user, "approve")
-        except ReviewError:
-            done = False
+        except ReviewError as exc:
+            # Said per item (which one and why), the rest of the batch goes on.
+            refusals.append((kinds.kind_for(obj), obj.id, str(exc)))
+            continue
         approved += done
         skipped += not done
     db.session.commit()
@@ -293,6 +311,16 @@ def inbox_bulk():
         flash(
             _("%(n)d could not be approved: already answered, withdrawn or not yours.", n=skipped),
             "warning",
+        )
+    for kind, obj_id, reason in refusals:
+        flash(
+            _(
+                "%(kind)s #%(id)d was not approved: %(reason)s",
+                kind=kind.label,
+                id=obj_id,
+                reason=reason,
+            ),
+            "error",
         )
     return back
 

@@ -34,7 +34,7 @@ def review_indexes(tablename: str) -> tuple:
     branch path, a prefix range read in order of path; counting a branch's pending
     items reads the one by branch. Both index-only, however many decided rows pile up.
     Queries must compare status with a literal 'pending' for a planner to match it
-    (see `workbench.pending_clause`)."""
+    (see `inbox.pending_clause`)."""
     where = text("status = 'pending'")
     return (
         Index(

@@ -29,6 +29,16 @@ class ReviewError(ValueError):
     """A review step that breaks a rule; the message is translated text to show."""
 
 
+# Separation of duties: whatever roles they hold, nobody decides their own application.
+OWN_APPLICATION = _l("You cannot decide on your own application.")
+
+
+def is_applicant(obj, actor) -> bool:
+    """Whether `actor` made the application `obj` (then they may not decide it, whatever
+    roles they hold: pages use this to leave out the decision forms)."""
+    return actor is not None and obj.user_id == getattr(actor, "id", None)
+
+
 @branch_moved.connect
 def _follow_moved_branch(branch, old_parent_path: str, new_parent_path: str, **_):
     """A branch moved: its items' paths follow it and the counts move with them, in the
@@ -94,15 +104,14 @@ def decide(obj, actor, decision: str, reason: str | None = None) -> bool:
     their language and, on approval, runs the kind's on_approved hook. Returns True when
     this call made the decision, False when the item was no longer pending.
     Refuses (ReviewError): the applicant themselves (whatever roles they hold), an actor
-    without a reviewing role over the item's branch, a rejection without a reason, a reason longer than REASON_MAX. ValueError for an unknown
-    decision word.
+    without a reviewing role over the item's branch, a rejection without a reason, a
+    reason longer than REASON_MAX. ValueError for an unknown decision word.
     """
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     kind = kind_for(obj)
-    if obj.user_id == actor.id:
-        # Separation of duties: whatever roles they hold, nobody decides their own.
-        raise ReviewError(_l("You cannot decide on your own application."))
+    if is_applicant(obj, actor):
+        raise ReviewError(OWN_APPLICATION)
     role = acting_role(actor, obj.branch)
     if role is None:
         raise ReviewError(_l("You cannot decide on this item."))
