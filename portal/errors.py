@@ -38,8 +38,8 @@ def render_error(code: int, message: str | None = None):
 
 
 def wait_text(seconds: int) -> str:
-    """"Please wait about N minutes/hours": rounded up, so it is never shorter than
-    the Retry-After header sent with it."""
+    """The wait in minutes (or hours past 90 minutes), rounded up so it is never
+    shorter than the Retry-After header sent with it."""
     from flask_babel import ngettext
 
     minutes = max(1, math.ceil(seconds / 60))
