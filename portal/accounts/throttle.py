@@ -217,4 +217,5 @@ def retry_after_seconds(error) -> int | None:
         return None
     if not breached:
         return None
-    return max(1, max(math.ceil(lim.reset_at - time.time()) for lim in breached))
+    # window[0], not reset_at: that one adds a second, and "1/minute" would read "2 minutes".
+    return max(1, max(math.ceil(lim.window[0] - time.time()) for lim in breached))
