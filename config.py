@@ -41,6 +41,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # Moving windows: a wait ends when the oldest counted try ages out, so the 429 page
+    # can name the real wait, and a burst at a window's edge cannot count double.
+    RATELIMIT_STRATEGY = "moving-window"
 
     # Flask-Caching, for the dashboard's yearly indicator figures: shared by every worker
     # through Redis, or none at all (a per-process cache would disagree between workers).

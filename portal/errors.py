@@ -1,6 +1,7 @@
 """Friendly, translated error pages. No input may produce a bare 500."""
 
 import logging
+import math
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -22,7 +23,7 @@ MESSAGES = {
     413: (_l("Too large"), _l("What you sent is too large. Please send something smaller.")),
     429: (
         _l("Too many attempts"),
-        _l("You have tried too many times in a short while. Please wait a minute and try again."),
+        _l("You have tried too many times in a short while. Please wait a while and try again."),
     ),
     500: (
         _l("Something went wrong"),
@@ -34,6 +35,36 @@ MESSAGES = {
 def render_error(code: int, message: str | None = None):
     title, text = MESSAGES.get(code, MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title, text=message or text), code
+
+
+def wait_text(seconds: int) -> str:
+    """The wait in minutes (or hours past 90 minutes), rounded up so it is never
+    shorter than the Retry-After header sent with it."""
+    from flask_babel import ngettext
+
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes <= 90:
+        return ngettext(
+            "You have tried too many times. Please wait about %(num)d minute and try again.",
+            "You have tried too many times. Please wait about %(num)d minutes and try again.",
+            minutes,
+        )
+    return ngettext(
+        "You have tried too many times. Please wait about %(num)d hour and try again.",
+        "You have tried too many times. Please wait about %(num)d hours and try again.",
+        math.ceil(minutes / 60),
+    )
+
+
+def render_too_many(error: HTTPException):
+    """The 429 page, naming the real wait, with a Retry-After header that matches it."""
+    from portal.accounts.throttle import retry_after_seconds
+
+    seconds = retry_after_seconds(error)
+    if seconds is None:
+        return render_error(429)
+    body, code = render_error(429, wait_text(seconds))
+    return body, code, {"Retry-After": str(seconds)}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -50,6 +81,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 429:
+            return render_too_many(error)
         if error.code in MESSAGES:
             return render_error(error.code)
         return error

@@ -11,7 +11,7 @@ from portal.accounts import services
 from portal.accounts.forms import PhoneForm
 from portal.accounts.phone import format_phone
 from portal.accounts.smscodes import ResendTooSoon
-from portal.accounts.throttle import mark_sms_queued
+from portal.accounts.throttle import mark_sms_queued, sms_resend_interval
 from portal.extensions import db
 from portal.security import is_safe_next
 
@@ -51,14 +51,14 @@ def send_code_step(
 def _send(phone: str, purpose: str, session_key: str, verify_endpoint: str):
     session[session_key] = phone
     try:
-        services.send_code(phone, purpose)
+        services.send_code(phone, purpose, resend_interval=sms_resend_interval(phone))
     except ResendTooSoon as exc:
         db.session.rollback()
         # The code sent a moment ago still works: let them type it in.
         flash(str(exc.message), "warning")
         return redirect(url_for(verify_endpoint))
     db.session.commit()
-    mark_sms_queued()
+    mark_sms_queued(phone)
     return redirect(url_for(verify_endpoint))
 
 

@@ -5,7 +5,7 @@ also after a failure, so spent code tries and failed-login audit entries are kep
 Messages in exceptions are translated and ready to show beside the form.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -97,16 +97,17 @@ def _notice_text(purpose: str) -> str:
     )
 
 
-def send_code(phone: str, purpose: str) -> None:
+def send_code(phone: str, purpose: str, resend_interval: timedelta | None = None) -> None:
     """Send a one-time code for `purpose` ("register", "login" or "reset") to `phone`.
 
     The screen never tells whether the number has an account, so this always issues
     a code (and obeys the once-a-minute rule: raises smscodes.ResendTooSoon) but
     only puts it in the SMS when it can be used: registering a number that already
     has an account, or logging in / resetting one that has none, sends a notice
-    saying so instead. Queues the SMS in the outbox; the caller commits.
+    saying so instead. `resend_interval` overrides the usual wait between two codes.
+    Queues the SMS in the outbox; the caller commits.
     """
-    issued = smscodes.issue_code(phone, purpose)
+    issued = smscodes.issue_code(phone, purpose, resend_interval=resend_interval)
     has_account = find_user_by_phone(phone) is not None
     if has_account == (purpose == "register"):
         queue_sms(phone, _notice_text(purpose), kind=SMS_KIND_NOTICE)
@@ -158,6 +159,19 @@ def _record_failed_login(phone: str, user: User | None, method: str) -> None:
         object_kind="user",
         object_id=user.id if user else None,
         changes={"method": method},
+    )
+
+
+def record_password_login_paused(phone: str) -> None:
+    """Audit that wrong passwords from anywhere paused password login for `phone`
+    (it needs an SMS code for a while), so the owner's auditors see the attack."""
+    user = find_user_by_phone(phone)
+    audit.record_for_person(
+        "password_login_paused",
+        user,
+        actor=None,
+        object_kind="user",
+        object_id=user.id if user else None,
     )
 
 

@@ -10,10 +10,11 @@ import math
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 
 from portal.accounts.models import SmsCode
@@ -38,10 +39,21 @@ class ResendTooSoon(CodeError):
     def __init__(self, wait_seconds: int):
         super().__init__()
         self.wait_seconds = wait_seconds
-        self.message = _l(
-            "We just sent you a code. Please wait %(seconds)d seconds before asking for another one.",
-            seconds=wait_seconds,
-        )
+        if wait_seconds <= 90:
+            self.message = _l(
+                "We just sent you a code. Please wait %(seconds)d seconds before asking for another one.",
+                seconds=wait_seconds,
+            )
+        else:
+            # Many codes went to this number today: the wait is longer, and the last
+            # code (on the phone already) is the one to use meanwhile.
+            self.message = lazy_ngettext(
+                "A code was sent to this number a short while ago. Please use it, or wait "
+                "about %(num)d minute before asking for another one.",
+                "A code was sent to this number a short while ago. Please use it, or wait "
+                "about %(num)d minutes before asking for another one.",
+                math.ceil(wait_seconds / 60),
+            )
 
 
 class CodeExpired(CodeError):
@@ -96,21 +108,27 @@ def latest_code(phone: str, purpose: str) -> SmsCode | None:
     )
 
 
-def issue_code(phone: str, purpose: str, now: datetime | None = None) -> IssuedCode:
+def issue_code(
+    phone: str,
+    purpose: str,
+    now: datetime | None = None,
+    resend_interval: timedelta | None = None,
+) -> IssuedCode:
     """Make a fresh 6-digit code for `phone` and `purpose` and store its hash.
 
     Refuses with ResendTooSoon when the last code for the same phone and purpose is
-    younger than SMS_RESEND_INTERVAL. Any older unused code stops working. Adds and
-    flushes; the caller sends the SMS and commits.
+    younger than `resend_interval` (default SMS_RESEND_INTERVAL). Any older unused
+    code stops working. Adds and flushes; the caller sends the SMS and commits.
     """
     _check_purpose(purpose)
     now = now or utcnow()
     cfg = current_app.config
+    interval = resend_interval if resend_interval is not None else cfg["SMS_RESEND_INTERVAL"]
     last = latest_code(phone, purpose)
     if last is not None:
         age = now - last.created_at
-        if age < cfg["SMS_RESEND_INTERVAL"]:
-            wait = cfg["SMS_RESEND_INTERVAL"] - age
+        if age < interval:
+            wait = interval - age
             raise ResendTooSoon(max(1, math.ceil(wait.total_seconds())))
     db.session.execute(
         update(SmsCode)

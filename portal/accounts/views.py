@@ -17,7 +17,7 @@ from portal.accounts.flows import (
 )
 from portal.accounts.forms import CodeForm, LoginCodePhoneForm, LoginForm, RegisterVerifyForm
 from portal.accounts.smscodes import CodeError, CodeExpired
-from portal.accounts.throttle import login_limits, sms_limits
+from portal.accounts.throttle import login_throttle, sms_limits
 from portal.extensions import db
 from portal.i18n import care_mode_on, select_locale
 from portal.security import is_safe_next
@@ -72,22 +72,32 @@ def register_verify():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_limits()
 def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = _safe_next_arg()
+    password_paused = False
     if form.validate_on_submit():
-        try:
-            user = services.authenticate_password(form.normalised_phone, form.password.data)
-        except services.AccountError as exc:
-            db.session.commit()  # keep the "login_failed" audit entry
-            form.form_errors.append(exc.message)
-        else:
-            start_login(user, "password")
-            db.session.commit()
-            return redirect(after_login_target(form.next.data))
-    return render_template("accounts/login.html", form=form)
+        throttle = login_throttle("password", form.normalised_phone)
+        throttle.check()
+        password_paused = throttle.password_paused()
+        if not password_paused:
+            try:
+                user = services.authenticate_password(form.normalised_phone, form.password.data)
+            except services.WrongCredentials as exc:
+                if throttle.failed():
+                    services.record_password_login_paused(form.normalised_phone)
+                db.session.commit()  # keep the "login_failed" audit entry
+                form.form_errors.append(exc.message)
+            except services.AccountError as exc:
+                db.session.commit()
+                form.form_errors.append(exc.message)
+            else:
+                throttle.succeeded()
+                start_login(user, "password")
+                db.session.commit()
+                return redirect(after_login_target(form.next.data))
+    return render_template("accounts/login.html", form=form, password_paused=password_paused)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -114,22 +124,27 @@ def login_code():
 
 
 @bp.route("/login/code/verify", methods=["GET", "POST"])
-@login_limits(LOGIN_CODE_PHONE)
 def login_code_verify():
     phone = session.get(LOGIN_CODE_PHONE)
     if not phone:
         return redirect(url_for("accounts.login_code"))
     form = CodeForm()
     if form.validate_on_submit():
+        # Per client only: however many wrong passwords strangers typed for this
+        # number, whoever holds the phone can log in with its code.
+        throttle = login_throttle("sms_code", phone)
+        throttle.check()
         try:
             user = services.authenticate_code(phone, form.code.data)
         except CodeError as exc:
+            throttle.failed()
             db.session.commit()  # keep the spent try and the audit entry
             form.code.errors.append(exc.message)
         except services.AccountError as exc:
             db.session.commit()
             form.form_errors.append(exc.message)
         else:
+            throttle.succeeded()
             session.pop(LOGIN_CODE_PHONE, None)
             target = session.pop(LOGIN_NEXT, None)
             start_login(user, "sms_code")

@@ -27,6 +27,7 @@ EXPORT_LIMIT = 50_000
 ACTION_LABELS = {
     "login": _l("Logged in"),
     "login_failed": _l("Failed login"),
+    "password_login_paused": _l("Password login paused after many wrong passwords"),
     "logout": _l("Logged out"),
     "register": _l("Registered"),
     "password_changed": _l("Changed password"),
