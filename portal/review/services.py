@@ -164,12 +164,10 @@ def _notify_applicant(obj, kind, status: str, reason: str) -> None:
         branch = obj.branch.name(locale) if obj.branch else ""
         what = str(kind.label)
         if status == APPROVED:
-            body = _(
-                "Red Cross: %(branch)s approved your request (%(what)s).", branch=branch, what=what
-            )
+            body = _("%(what)s: approved by %(branch)s.", branch=branch, what=what)
         else:
             body = _(
-                "Red Cross: %(branch)s could not approve your request (%(what)s). Reason: %(reason)s",
+                "%(what)s: not approved by %(branch)s. Reason: %(reason)s",
                 branch=branch,
                 what=what,
                 reason=reason,
