@@ -73,6 +73,10 @@ class Config:
     SMS_CODE_TTL = timedelta(minutes=10)
     SMS_CODE_MAX_ATTEMPTS = 5
     SMS_RESEND_INTERVAL = timedelta(seconds=60)
+    # Put in front of every SMS by notifications.services.queue_sms, never by a caller.
+    # Mainland carriers deliver only with the signature registered for the account, so it
+    # is the same in every language.
+    SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "【红十字博爱】")
 
     # Notifications: "log" writes to the log only; a real gateway plugs in here.
     NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "log")

@@ -8,6 +8,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from portal.accounts.identity import mask_id_numbers_in_text
 from portal.branches import roles, scope
 from portal.i18n import care_mode_on
 
@@ -25,6 +26,11 @@ def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 def localdate(value: date | None) -> str:
     return format_date(value, "yyyy-MM-dd") if value else ""
+
+
+def mask_ids(value) -> str:
+    """Free text someone typed (a reason, a note) with any ID number in it masked."""
+    return mask_id_numbers_in_text(str(value)) if value is not None else ""
 
 
 def yuan(fen: int | None) -> str:
@@ -74,7 +80,9 @@ def _permission_helpers() -> dict:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, yuan=yuan, figure=figure)
+    app.jinja_env.filters.update(
+        localtime=localtime, localdate=localdate, yuan=yuan, figure=figure, mask_ids=mask_ids
+    )
 
     @app.context_processor
     def common():

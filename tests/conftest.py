@@ -273,7 +273,7 @@ def add_profile(user, full_name: str = "买买提·艾力") -> None:
             doc_type="resident_id",
             doc_number_enc=b"x",
             doc_number_hmac=f"{user.id:064d}",
-            doc_number_masked="6101**********123X",
+            doc_number_masked="6****************X",
             birth_date=date(1960, 5, 1),
         )
     )

@@ -515,9 +515,10 @@ def test_id_numbers_are_masked_in_every_text_value_at_any_depth(world):
     )
     db.session.expire_all()
     changes = db.session.get(AuditEntry, entry.id).changes
-    assert changes["reason"] == "证件号6103**********1234与资料不符"
-    assert changes["nested"]["list"] == ["6103**********123x", ["6103**********123X"], 5]
-    assert changes["nested"]["deeper"] == {"old": "6103*******1123"}  # the password is dropped
+    # The first and last character only: the county and birth date are hidden.
+    assert changes["reason"] == "证件号6****************4与资料不符"
+    assert changes["nested"]["list"] == ["6****************x", ["6****************X"], 5]
+    assert changes["nested"]["deeper"] == {"old": "6*************3"}  # the password is dropped
     # Longer or shorter digit runs are not ID numbers; numbers (not text) are left alone.
     assert changes["not_an_id"] == ["6103021990010112345", "1234567890123456", "12345678901234"]
     assert changes["count"] == 610302199001011234
@@ -562,7 +563,7 @@ def test_opening_an_item_page_logs_one_view_of_the_applicants_real_name(
     assert entry.actor_id == world.county_officer.id and entry.actor_role == "officer"
     assert entry.branch_id == world.county.id
     assert (entry.object_kind, entry.object_id) == ("user", str(applicant.id))
-    assert entry.changes["fields"] == ["full_name"]
+    assert entry.changes["fields"] == ["doc_number_masked", "doc_type", "full_name"]
     assert "买买提" not in str(entry.changes)  # what was seen, never the value
 
     login(client, world.county_auditor)

@@ -111,7 +111,7 @@ def test_my_branch_needs_login(client):
 def test_my_branch_shows_no_branch_and_the_drill_down(tree, client, citizen, login):
     login(client, citizen)
     page = client.get("/branches/mine").get_data(as_text=True)
-    assert "You have not joined a branch yet" in page
+    assert "You have not chosen your branch yet" in page
     assert "陕西省红十字会" in page and "甘肃省红十字会" in page
     page = client.get(f"/branches/mine?under={tree.p.id}").get_data(as_text=True)
     assert "宝鸡市红十字会" in page and "甘肃省红十字会" not in page
@@ -242,7 +242,7 @@ def test_citizen_sees_the_rejection_reason_and_then_the_new_branch(
     db.session.commit()
     page = client.get("/branches/mine").get_data(as_text=True)
     assert "Your branch is 渭滨区红十字会" in page
-    assert "Move to another branch" in page
+    assert "Change your branch" in page
 
 
 class TestWithCsrf:

@@ -165,12 +165,36 @@ def test_bad_other_documents_are_refused(doc_type, value):
 # --- masking -------------------------------------------------------------------------------
 
 
-def test_masking():
-    assert identity.mask_document("resident_id", "61010119900101123X") == "6101**********123X"
-    assert identity.mask_document("passport", "E12345678") == "E1*****78"
-    assert identity.mask_document("taiwan_permit", "12345678") == "12****78"
-    assert identity.mask_document("hk_macao_permit", "H1234567890") == "H1*******90"
-    assert identity.mask_document("passport", "AB12") == "****"
+def test_masking_keeps_only_the_first_and_last_character():
+    assert identity.mask_document("resident_id", "61010119900101123X") == "6" + "*" * 16 + "X"
+    assert identity.mask_document("passport", "E12345678") == "E*******8"
+    assert identity.mask_document("taiwan_permit", "12345678") == "1******8"
+    assert identity.mask_document("hk_macao_permit", "H1234567890") == "H*********0"
+    assert identity.mask_document("passport", "AB123") == "*****"  # too short to show any
+
+
+def test_masked_resident_id_shows_neither_county_nor_birth_date():
+    number = "61030219550101123X"  # 渭滨区, born 1955-01-01
+    masked = identity.mask_document("resident_id", number)
+    assert len(masked) == len(number)
+    assert "610302" not in masked and "19550101" not in masked and "0101" not in masked
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("证件号61010119900101123X与资料不符", "证件号6****************X与资料不符"),
+        ("old 15: 610101900101123.", "old 15: 6*************3."),
+        # masked the old way (first and last 4 kept): masked again
+        ("旧记录6101**********123X", "旧记录6****************X"),
+        ("6101*******1123", "6*************3"),
+        ("already 6****************X", "already 6****************X"),
+        ("order 1234567890123456789 stays", "order 1234567890123456789 stays"),
+        ("phone 13912345678 stays", "phone 13912345678 stays"),
+    ],
+)
+def test_id_numbers_in_free_text_are_masked(text, expected):
+    assert identity.mask_id_numbers_in_text(text) == expected
 
 
 # --- names ---------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_cards_say_who_asks_for_what_with_the_number_masked(tree, staff, pending
     login(client, staff(tree.a))
     page = client.get("/admin/inbox").get_data(as_text=True)
     joiner, mover = join.user.phone, move.user.phone
-    assert f"{joiner[:3]}****{joiner[-4:]} asks to join {tree.a.name_en}" in page
+    assert f"{joiner[:3]}****{joiner[-4:]} asks for {tree.a.name_en} as their branch" in page
     assert (
         f"王秀兰 ({mover[:3]}****{mover[-4:]}) asks to move from {tree.b.name_en} "
         f"to {tree.a.name_en}"
@@ -339,7 +339,7 @@ def test_cards_of_several_kinds_come_oldest_first(tree, pending, staff, client, 
     assert keys(page) == [k for r in made for k in (key(r), f"zz_copy:{r.id}")]
     first = made[0]
     assert f"Copy of {first.id}: n0 since {first.submitted_at:%Y-%m-%d}" in page
-    assert f"asks to join {tree.a.name_en}" in page
+    assert f"asks for {tree.a.name_en} as their branch" in page
 
 
 # --- the item page and decisions ------------------------------------------------------------

@@ -201,3 +201,53 @@ def test_attachment_requests_become_home_branch_requests_with_their_history(empt
             assert ids.scalars().all() == [7, 8]
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_stored_masked_numbers_are_cut_to_their_first_and_last_character(empty_db_url):
+    """0015 rewrites each stored mask from itself: the old ones kept four characters at
+    each end of a resident ID, enough beside a birth date and county to give it back."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
+    with app.app_context():
+        upgrade(revision="0008")
+        now = "2026-03-01 02:00:00"
+        old = {
+            1: "6103**********123X",  # resident ID
+            2: "E1*****78",  # passport
+            3: "****",  # too short to show anything: stays so
+        }
+        with db.engine.begin() as conn:
+            for user_id, masked in old.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, phone, created_at, care_mode, "
+                        "is_active_account) VALUES (:id, :phone, :now, false, true)"
+                    ),
+                    {"id": user_id, "phone": f"1390000000{user_id}", "now": now},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO real_name_profiles (id, user_id, full_name, doc_type, "
+                        "doc_number_enc, doc_number_hmac, doc_number_masked, birth_date, "
+                        "created_at, updated_at) VALUES (:id, :id, '张丽娟', 'passport', "
+                        ":enc, :hmac, :masked, '1960-05-01', :now, :now)"
+                    ),
+                    {
+                        "id": user_id,
+                        "enc": b"x",
+                        "hmac": f"{user_id:064d}",
+                        "masked": masked,
+                        "now": now,
+                    },
+                )
+        upgrade()
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                text("SELECT id, doc_number_masked FROM real_name_profiles ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "6****************X"),
+            (2, "E*******8"),
+            (3, "****"),
+        ]
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -66,7 +66,7 @@ def test_resident_id_profile_is_stored_encrypted_indexed_and_masked(make_user):
     profile = save(user, doc_number=NUMBER.lower(), full_name=" 张丽娟 ")
     assert profile.full_name == "张丽娟"
     assert profile.birth_date == date(1988, 6, 22) and profile.sex == "F"
-    assert profile.doc_number_masked == NUMBER[:4] + "*" * 10 + NUMBER[-4:]
+    assert profile.doc_number_masked == NUMBER[0] + "*" * 16 + NUMBER[-1]
     assert profile.doc_number_hmac == crypto.blind_index(f"resident_id:{NUMBER}", "doc_number")
     assert NUMBER.encode() not in profile.doc_number_enc
     assert document_number(profile) == NUMBER
@@ -93,7 +93,8 @@ def test_plain_number_is_nowhere_in_the_stored_row(make_user, database_url):
             assert NUMBER not in str(value) and NUMBER[6:14] + NUMBER[14:] not in str(value)
     if db.engine.dialect.name == "postgresql":
         row_text = db.session.scalar(text("SELECT t::text FROM real_name_profiles t"))
-        assert NUMBER not in row_text and NUMBER[:4] in row_text  # the masked form is there
+        # the masked form (first and last character only) is there
+        assert NUMBER not in row_text and NUMBER[0] + "*" * 16 + NUMBER[-1] in row_text
     elif database_url.startswith("sqlite:///"):
         db.session.remove()
         db.engine.dispose()  # make sure everything is on disk
@@ -207,7 +208,7 @@ def test_other_documents_need_a_birth_date_and_take_the_sex_given(make_user):
         user, doc_type="hk_macao_permit", doc_number="h12345678", birth_date="1975年3月8日", sex="M"
     )
     assert (profile.birth_date, profile.sex) == (date(1975, 3, 8), "M")
-    assert profile.doc_number_masked == "H1*****78"
+    assert profile.doc_number_masked == "H*******8"
     assert document_number(profile) == "H12345678"
 
 
@@ -320,7 +321,9 @@ def test_adding_a_profile_through_the_form(client, make_user, login, caplog):
 
     page = client.get("/account/", headers=EN).text
     assert "买买提·艾力" in page and profile.doc_number_masked in page and NUMBER not in page
-    assert "1988-06-22" in page and "Female" in page
+    # The birth year only: the full date beside the masked number tells too much.
+    assert "1988-06-22" not in page and "06-22" not in page and "1988" in page
+    assert "Birth year" in page and "Female" in page
     assert "Your real-name profile is saved." in page
 
     form = client.get("/account/profile", headers=EN).text
@@ -405,7 +408,10 @@ def test_edit_form_prefills_a_permit_profile(client, make_user, login):
     save(user, doc_type="taiwan_permit", doc_number="12345678", birth_date="1970-02-03", sex="M")
     login(client, user)
     page = client.get("/account/profile", headers=EN).text
-    assert 'value="1970-02-03"' in page and "12****78" in page and "12345678" not in page
+    assert "1******8" in page and "12345678" not in page and "12****78" not in page
+    # The stored birth date is not filled in beside the masked number: the year is said,
+    # and an empty box keeps it.
+    assert "1970-02-03" not in page and "born in 1970" in page
     assert 'checked id="doc_type-3"' in page
     assert '<option selected value="M">' in page
 

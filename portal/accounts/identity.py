@@ -221,13 +221,33 @@ def check_minimum_age(birth_date: date, today: date) -> None:
         )
 
 
+# Numbers shorter than this are hidden entirely: with the first and last kept, too few
+# characters would be left hidden.
+_MASK_MIN_LENGTH = 6
+
+# An ID number inside free text: a resident ID (17 digits and a digit or X, or the old 15
+# digits) never part of a longer run of digits, or one masked the way the portal did before
+# (first 4 and last 4 kept), which still gave the number back beside a birth date and county.
+_ID_IN_TEXT_RE = re.compile(
+    r"(?<![0-9*])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|[0-9]{4}\*{10}[0-9]{3}[0-9Xx]|[0-9]{4}\*{7}[0-9]{4})"
+    r"(?![0-9*])"
+)
+
+
 def mask_document(doc_type: str, number: str) -> str:
-    """Shown instead of the number everywhere: resident IDs keep the first 4 and last 4
-    characters ("6101**********123X"), other documents the first 2 and last 2."""
-    keep = 4 if doc_type == RESIDENT_ID else 2
-    if len(number) <= 2 * keep:
+    """Shown instead of the number everywhere: the first and last character kept, the rest
+    starred, same length ("6****************X"), whatever the document. A resident ID's
+    digits 1-6 are the county and 7-14 the birth date, so keeping more would let anyone
+    who also knows where and when a person was born read the whole number back."""
+    if len(number) < _MASK_MIN_LENGTH:
         return "*" * len(number)
-    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+    return number[0] + "*" * (len(number) - 2) + number[-1]
+
+
+def mask_id_numbers_in_text(text: str) -> str:
+    """`text` with every resident-ID-shaped run (raw, or masked the old way) masked like
+    mask_document: for free text that may carry one (a reason, a note, an audit line, SMS)."""
+    return _ID_IN_TEXT_RE.sub(lambda m: mask_document(RESIDENT_ID, m.group(0)), text)
 
 
 def parse_birth_date(value: str | None) -> date:

@@ -36,7 +36,8 @@ def edit_profile():
         form.full_name.data = saved.full_name
         form.doc_type.data = saved.doc_type
         if saved.doc_type != RESIDENT_ID:
-            form.birth_date.data = saved.birth_date.isoformat()
+            # The birth date is not filled in: with the masked number beside it, the page
+            # would show more of the person than it needs to (an empty box keeps it).
             form.sex.data = saved.sex or ""
     if form.validate_on_submit():
         try:

@@ -76,8 +76,8 @@ def save_profile(
 
     Promises: the name is normalised; a resident ID number gives the birth date and sex
     (the typed ones are ignored); other documents need a birth date (text like 1960-05-01
-    or a date) and may give a sex. An empty `doc_number` keeps the stored number when the
-    document type is unchanged.
+    or a date) and may give a sex. An empty `doc_number`, and for other documents an
+    empty `birth_date`, keeps the stored value when the document type is unchanged.
 
     Refuses (ProfileError, nothing written): any invalid field, anyone under 14 on
     `today` (default: today in Asia/Shanghai), and a document already linked to another
@@ -95,7 +95,7 @@ def save_profile(
 
     number, born, sex_value = _document_facts(errors, profile, doc_type, doc_number, today)
     if doc_type != RESIDENT_ID:
-        born = _other_birth_date(errors, birth_date, today)
+        born = _other_birth_date(errors, birth_date, today, _kept_birth_date(profile, doc_type))
         sex_value = (sex or "").strip() or None
         if sex_value is not None and sex_value not in SEXES:
             errors["sex"] = _l("Please choose from the list.")
@@ -157,9 +157,19 @@ def _document_facts(errors, profile, doc_type, doc_number, today):
     return _check(errors, "doc_number", identity.normalise_document, doc_type, typed), None, None
 
 
-def _other_birth_date(errors, value, today) -> date | None:
+def _kept_birth_date(profile, doc_type) -> date | None:
+    """The stored birth date an empty box keeps: the edit form does not show it in full
+    beside the masked number, so the person need not type it again to save."""
+    if profile is not None and profile.doc_type == doc_type:
+        return profile.birth_date
+    return None
+
+
+def _other_birth_date(errors, value, today, kept: date | None = None) -> date | None:
     if isinstance(value, date):
         born = value
+    elif kept is not None and not (value or "").strip():
+        return kept
     else:
         born = _check(errors, "birth_date", identity.parse_birth_date, value)
     if born is not None:

@@ -63,20 +63,20 @@ def _code_text(purpose: str, code: str) -> str:
     minutes = int(current_app.config["SMS_CODE_TTL"].total_seconds() // 60)
     if purpose == "register":
         return _(
-            "[Red Cross Boai] Your code to register is %(code)s, valid for %(minutes)d minutes. "
+            "Your code to register is %(code)s, valid for %(minutes)d minutes. "
             "Do not share it with anyone.",
             code=code,
             minutes=minutes,
         )
     if purpose == "login":
         return _(
-            "[Red Cross Boai] Your code to log in is %(code)s, valid for %(minutes)d minutes. "
+            "Your code to log in is %(code)s, valid for %(minutes)d minutes. "
             "Do not share it with anyone.",
             code=code,
             minutes=minutes,
         )
     return _(
-        "[Red Cross Boai] Your code to set a new password is %(code)s, valid for %(minutes)d "
+        "Your code to set a new password is %(code)s, valid for %(minutes)d "
         "minutes. Do not share it with anyone.",
         code=code,
         minutes=minutes,
@@ -86,12 +86,12 @@ def _code_text(purpose: str, code: str) -> str:
 def _notice_text(purpose: str) -> str:
     if purpose == "register":
         return _(
-            "[Red Cross Boai] This mobile number already has an account, so no new account is "
+            "This mobile number already has an account, so no new account is "
             'needed. Please log in with it. If you forgot the password, choose "Forgot '
             'password" on the log-in page.'
         )
     return _(
-        "[Red Cross Boai] Someone asked for a code for this mobile number, but it has no "
+        "Someone asked for a code for this mobile number, but it has no "
         "account yet. To use the portal, please register first. If this was not you, you can "
         "ignore this message."
     )

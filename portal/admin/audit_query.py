@@ -14,6 +14,7 @@ from sqlalchemy import Select, or_, select
 
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.phone import mask_phone
+from portal.audit import mask_id_numbers
 from portal.audit.models import AuditEntry
 from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, is_national_admin, path_under, scoped_branch_ids
@@ -73,11 +74,13 @@ def role_label(role: str | None) -> str:
 
 
 def compact_changes(changes: dict | None, limit: int | None = None) -> str:
-    """`key: value; ...` on one line; long results are cut at `limit` characters."""
+    """`key: value; ...` on one line; long results are cut at `limit` characters. ID
+    numbers are masked again on the way out: entries cannot be rewritten, and those
+    written before the masking was tightened keep four digits at each end."""
     if not changes:
         return ""
     parts = []
-    for key, value in changes.items():
+    for key, value in mask_id_numbers(changes).items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         parts.append(f"{key}: {shown}")
     text = "; ".join(parts)

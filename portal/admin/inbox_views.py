@@ -11,6 +11,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal import audit
+from portal.accounts.identity import doc_type_label
 from portal.admin import bp
 from portal.branches.scope import (
     REVIEW_ROLES,
@@ -23,6 +24,7 @@ from portal.extensions import db
 from portal.permissions import staff_required
 from portal.review import inbox as review_inbox
 from portal.review import kinds
+from portal.review.history import earlier_decisions
 from portal.review.models import REASON_MAX
 from portal.review.services import OWN_APPLICATION, ReviewError, decide, is_applicant
 from portal.templating import localtime
@@ -193,32 +195,43 @@ def _item_or_404(kind_key: str, obj_id: int):
     return kinds.get_kind(kind_key), obj
 
 
+# What the item page shows of every applicant's real-name profile, whatever the kind.
+_STATUS_FIELDS = ("doc_type", "doc_number_masked")
+
+
 def _render_item(kind, obj, approve_form=None, reject_form=None):
-    """The item page. Showing the applicant's real-name details is audited (and
-    committed: nothing else is pending when a page is shown)."""
+    """The item page, with the applicant's real-name status (masked) and the earlier
+    decisions on their applications of this kind in the reviewer's scope. Showing
+    real-name details is audited (and committed: nothing else is pending when a page
+    is shown)."""
     facts = kind.facts(obj) if kind.facts else []
+    profile = obj.user.profile if obj.user is not None else None
+    earlier = earlier_decisions(current_user, kind, obj)
     page = render_template(
         "admin/inbox_item.html",
         kind=kind,
         obj=obj,
         summary=review_inbox.summary_of(kind, obj),
         facts=facts,
+        profile=profile,
+        doc_type_label=doc_type_label,
+        earlier=earlier,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
         waiting=waiting,
         # The applicant is never offered the forms, whatever roles they hold.
         may_decide=obj.is_pending and not is_applicant(obj, current_user),
     )
-    profile = obj.user.profile if obj.user is not None else None
-    if kind.personal_fields and profile is not None:
+    if profile is not None:
         audit.sensitive_viewed(
             current_user,
             obj.user_id,
-            list(kind.personal_fields),
+            [*kind.personal_fields, *_STATUS_FIELDS],
             obj.branch_id,
             acting_role(current_user, obj.branch, REVIEW_ROLES),
             via=kind.key,
             item_id=obj.id,
+            earlier_decisions=len(earlier),
         )
         db.session.commit()
     return page

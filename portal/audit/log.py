@@ -1,11 +1,9 @@
 """Writing the audit log. Services call `record()`; it only adds to db.session, so
 the entry commits (or rolls back) with the action it describes."""
 
-import re
-
 from flask import has_request_context, request
 
-from portal.accounts.identity import RESIDENT_ID, mask_document
+from portal.accounts.identity import mask_id_numbers_in_text
 from portal.audit.models import AuditEntry
 from portal.branches.scope import ALL_ROLES, active_grants, scope_paths
 from portal.extensions import db
@@ -28,20 +26,16 @@ FORBIDDEN_KEYS = frozenset(
     }
 )
 
-# A resident ID number inside any text: 17 digits and a digit or X (18 characters), or
-# the old 15 digits; never part of a longer run of digits (an order number, a timestamp).
-_ID_NUMBER_RE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
-
 # Staff roles, strongest first, for the role written beside a personal entry.
 _ROLE_ORDER = ("admin", "officer", "auditor")
 
 
 def mask_id_numbers(value):
     """`value` with every ID-number-shaped run in its strings masked the way the portal
-    shows document numbers (first 4 and last 4 kept), through nested dicts, lists and
+    shows document numbers (first and last character kept), through nested dicts, lists and
     tuples; secret keys are dropped at every level. Other values are returned as they are."""
     if isinstance(value, str):
-        return _ID_NUMBER_RE.sub(lambda m: mask_document(RESIDENT_ID, m.group(0)), value)
+        return mask_id_numbers_in_text(value)
     if isinstance(value, dict):
         return {k: mask_id_numbers(v) for k, v in value.items() if k not in FORBIDDEN_KEYS}
     if isinstance(value, list | tuple):

@@ -187,7 +187,7 @@ def _summaries(cards) -> list[str]:
     # Each wording translated once for the page (without arguments, gettext returns
     # the pattern), then filled in per card.
     moves = _("%(who)s asks to move from %(old)s to %(new)s")
-    joins = _("%(who)s asks to join %(new)s")
+    joins = _("%(who)s asks for %(new)s as their branch")
     lines = []
     for card in cards:
         who = _who(card.full_name, card.phone)
@@ -203,7 +203,7 @@ def _summaries(cards) -> list[str]:
 def _facts(req: HomeBranchRequest) -> list[tuple[str, str]]:
     facts = [
         (_("Applicant"), _applicant(req)),
-        (_("Wants to join"), _branch_name(req.branch)),
+        (_("Branch asked for"), _branch_name(req.branch)),
         (_("Current branch"), _branch_name(req.from_branch) or _("None yet")),
     ]
     if req.note:

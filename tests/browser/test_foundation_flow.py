@@ -92,7 +92,9 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(phone
     shown = page.locator("main").inner_text()
     number = valid_resident_id()
     assert number not in shown
-    assert f"{number[:4]}**********{number[-4:]}" in shown
+    # First and last character only, and the birth year rather than the date.
+    assert f"{number[0]}{'*' * 16}{number[-1]}" in shown
+    assert number[6:10] in shown and f"{number[6:10]}-{number[10:12]}" not in shown
     assert no_sideways_scroll(page)
 
     # 5. English, remembered on the next page.
