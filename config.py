@@ -68,6 +68,17 @@ class Config:
     NOTIFY_DISPATCH_AFTER_RESPONSE = False
     SHOW_DEV_OUTBOX = False
 
+    # Who runs the site, as the footer and the privacy policy name them (主办单位, the
+    # contact for personal-information requests, the ICP filing number). The defaults are
+    # placeholders for development; a deployment sets its own.
+    OPERATOR_NAME_ZH = os.environ.get("OPERATOR_NAME_ZH", "示例市红十字会（开发环境）")
+    OPERATOR_NAME_EN = os.environ.get(
+        "OPERATOR_NAME_EN", "Example City Red Cross Society (development)"
+    )
+    CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "010-00000000")
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "privacy@example.org")
+    ICP_RECORD = os.environ.get("ICP_RECORD", "京ICP备00000000号")
+
     HSTS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # How many reverse proxies (the TLS terminator) stand in front and set
@@ -107,9 +118,7 @@ class ProductionConfig(Config):
         if cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY or not _is_aes256_key(field_key):
             problems.append("FIELD_ENCRYPTION_KEY (base64 of 32 random bytes)")
         if problems:
-            raise RuntimeError(
-                "Production needs its own secrets; set: " + ", ".join(problems)
-            )
+            raise RuntimeError("Production needs its own secrets; set: " + ", ".join(problems))
 
 
 CONFIGS = {
