@@ -78,6 +78,8 @@ class Config:
     CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "010-00000000")
     CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "privacy@example.org")
     ICP_RECORD = os.environ.get("ICP_RECORD", "京ICP备00000000号")
+    # The filing number links to the ministry's public filing register, as the rules ask.
+    ICP_RECORD_URL = os.environ.get("ICP_RECORD_URL", "https://beian.miit.gov.cn/")
 
     HSTS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

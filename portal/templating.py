@@ -78,6 +78,7 @@ def _operator() -> dict:
         "contact_phone": config["CONTACT_PHONE"],
         "contact_email": config["CONTACT_EMAIL"],
         "icp_record": config["ICP_RECORD"],
+        "icp_record_url": config["ICP_RECORD_URL"],
     }
 
 

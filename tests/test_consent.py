@@ -182,6 +182,7 @@ def test_profile_with_consent_writes_the_ledger_row(client, citizen):
     # Once given, the form says so instead of asking again; saving adds no second row.
     page = client.get("/account/profile", headers=EN).text
     assert 'name="id_consent"' not in page and "You have agreed" in page
+    assert f'action="/account/consents/{ID_DOCUMENT}/withdraw"' in page  # where it was given
     r = client.post("/account/profile", data={**FORM, "full_name": "张丽"}, headers=EN)
     assert r.status_code == 302
     assert ledger() == [(ID_DOCUMENT, "given", VERSION)]
@@ -337,7 +338,7 @@ def test_the_footer_names_the_operator_from_the_configuration(client):
         "陕ICP备12345678号-1",
     ):
         assert value in footer
-    assert 'href="/privacy"' in footer
+    assert 'href="/privacy"' in footer and 'href="https://beian.miit.gov.cn/"' in footer
     en = client.get("/", headers=EN).text
     assert "Run by: Baoji Red Cross Society" in en
     # The privacy policy's contact section names them too.
