@@ -83,6 +83,19 @@ class Config:
     NOTIFY_DISPATCH_AFTER_RESPONSE = False
     SHOW_DEV_OUTBOX = False
 
+    # Who runs the site, as the footer and the privacy policy name them (主办单位, the
+    # contact for personal-information requests, the ICP filing number). The defaults are
+    # placeholders for development; a deployment sets its own.
+    OPERATOR_NAME_ZH = os.environ.get("OPERATOR_NAME_ZH", "示例市红十字会（开发环境）")
+    OPERATOR_NAME_EN = os.environ.get(
+        "OPERATOR_NAME_EN", "Example City Red Cross Society (development)"
+    )
+    CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "010-00000000")
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "privacy@example.org")
+    ICP_RECORD = os.environ.get("ICP_RECORD", "京ICP备00000000号")
+    # The filing number links to the ministry's public filing register, as the rules ask.
+    ICP_RECORD_URL = os.environ.get("ICP_RECORD_URL", "https://beian.miit.gov.cn/")
+
     HSTS = False
     # argon2 cost; None: argon2-cffi's defaults (RFC 9106 low-memory profile).
     ARGON2_TIME_COST = None

@@ -64,6 +64,7 @@ VIEW_MODULES = (
     "portal.accounts.views",
     "portal.accounts.profile_views",
     "portal.accounts.session_views",
+    "portal.consent.views",
     "portal.notifications.views",
     "portal.branches.views",
     "portal.branches.home_branch_views",
@@ -74,11 +75,11 @@ VIEW_MODULES = (
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import accounts, admin, branches, main, notifications
+    from portal import accounts, admin, branches, consent, main, notifications
 
     for name in VIEW_MODULES:
         importlib.import_module(name)
-    for package in (main, accounts, notifications, branches, admin):
+    for package in (main, accounts, consent, notifications, branches, admin):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
 

@@ -79,6 +79,19 @@ def _permission_helpers() -> dict:
     }
 
 
+def _operator() -> dict:
+    """Who runs the site, from the configuration, for the footer and the privacy policy."""
+    config = current_app.config
+    english = str(get_locale()) == "en"
+    return {
+        "operator_name": config["OPERATOR_NAME_EN" if english else "OPERATOR_NAME_ZH"],
+        "contact_phone": config["CONTACT_PHONE"],
+        "contact_email": config["CONTACT_EMAIL"],
+        "icp_record": config["ICP_RECORD"],
+        "icp_record_url": config["ICP_RECORD_URL"],
+    }
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         localtime=localtime, localdate=localdate, yuan=yuan, figure=figure, mask_ids=mask_ids
@@ -94,4 +107,5 @@ def init_templating(app: Flask) -> None:
             "show_dev_outbox": current_app.config["SHOW_DEV_OUTBOX"],
             "current_user_is_staff": _current_user_is_staff(),
             **_permission_helpers(),
+            **_operator(),
         }

@@ -37,13 +37,19 @@ NASTY = [
     "../../etc/passwd",
 ]
 
-RESIDENT = {"full_name": "王秀英", "doc_type": "resident_id", "doc_number": VALID_ID}
+RESIDENT = {
+    "full_name": "王秀英",
+    "doc_type": "resident_id",
+    "doc_number": VALID_ID,
+    "id_consent": "y",
+}
 PASSPORT = {
     "full_name": "José Müller",
     "doc_type": "passport",
     "doc_number": "E12345678",
     "birth_date": "1960-05-01",
     "sex": "M",
+    "id_consent": "y",
 }
 
 

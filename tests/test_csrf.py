@@ -111,3 +111,25 @@ def test_tokenless_end_session_is_refused(app, client, make_user, login):
     assert r.status_code == 400
     db.session.expire_all()
     assert all(row.revoked_at is None for row in db.session.scalars(select(ServerSession)))
+
+
+def test_withdrawing_a_consent_needs_the_token(client, make_user, login):
+    from portal.consent import services as consent
+    from portal.consent.models import ConsentRecord
+    from portal.consent.purposes import ID_DOCUMENT
+
+    user = make_user()
+    consent.give(user, ID_DOCUMENT)
+    db.session.commit()
+    login(client, user)
+    url = f"/account/consents/{ID_DOCUMENT}/withdraw"
+    assert client.post(url, data={"confirm": "yes"}).status_code == 400
+    assert count(ConsentRecord) == 1
+
+    page = client.get("/account/consents").get_data(as_text=True)
+    warning = client.post(url, data={"csrf_token": token_from(page)})
+    assert warning.status_code == 200  # the warning, then the confirmation
+    token = re.search(r'name="csrf_token" value="([^"]+)"', warning.get_data(as_text=True))
+    r = client.post(url, data={"csrf_token": token.group(1), "confirm": "yes"})
+    assert r.status_code == 302
+    assert not consent.is_given(user, ID_DOCUMENT)

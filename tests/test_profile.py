@@ -42,6 +42,7 @@ def save(user, **fields):
         "full_name": "张丽娟",
         "doc_type": "resident_id",
         "doc_number": NUMBER,
+        "id_consent": True,
         "today": TODAY,
     }
     values.update(fields)
@@ -310,6 +311,7 @@ def test_adding_a_profile_through_the_form(client, make_user, login, caplog):
             "full_name": "买买提 · 艾力",
             "doc_type": "resident_id",
             "doc_number": NUMBER.lower(),
+            "id_consent": "y",
         },
         headers=EN,
     )
@@ -352,7 +354,12 @@ def test_duplicate_document_through_the_form(client, make_user, login):
     login(client, user)
     r = client.post(
         "/account/profile",
-        data={"full_name": "李四", "doc_type": "resident_id", "doc_number": NUMBER},
+        data={
+            "full_name": "李四",
+            "doc_type": "resident_id",
+            "doc_number": NUMBER,
+            "id_consent": "y",
+        },
         headers=EN,
     )
     assert r.status_code == 200
@@ -377,7 +384,12 @@ def test_race_lost_at_commit_shows_the_field_error(client, make_user, login, mon
     monkeypatch.setattr(db.session, "commit", failing_commit)
     r = client.post(
         "/account/profile",
-        data={"full_name": "李四", "doc_type": "resident_id", "doc_number": NUMBER},
+        data={
+            "full_name": "李四",
+            "doc_type": "resident_id",
+            "doc_number": NUMBER,
+            "id_consent": "y",
+        },
         headers=EN,
     )
     assert r.status_code == 200 and "already linked to another account" in r.text
@@ -396,6 +408,7 @@ def test_under_14_through_the_form(client, make_user, login):
             "doc_type": "passport",
             "doc_number": "E12345678",
             "birth_date": born.isoformat(),
+            "id_consent": "y",
         },
         headers=EN,
     )

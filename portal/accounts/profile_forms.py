@@ -4,10 +4,11 @@ reports its errors back onto these fields."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.identity import DOC_TYPES, RESIDENT_ID
+from portal.consent.purposes import ID_DOCUMENT, PURPOSES
 
 SEX_CHOICES = [
     SelectChoice("", _l("Not given")),
@@ -37,6 +38,9 @@ class ProfileForm(FlaskForm):
         render_kw={"autocomplete": "bday"},
     )
     sex = SelectField(_l("Sex"), choices=SEX_CHOICES, default="", validate_choice=False)
+    # Separate from any other tick and never ticked in advance (PIPL art. 29); the
+    # service decides whether it is needed (not while a consent to this text stands).
+    id_consent = BooleanField(PURPOSES[ID_DOCUMENT].text, default=False)
     submit = SubmitField(_l("Save"))
 
     def add_errors(self, errors: dict) -> None:

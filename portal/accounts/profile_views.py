@@ -9,6 +9,8 @@ from portal.accounts import bp
 from portal.accounts.identity import RESIDENT_ID, doc_type_label
 from portal.accounts.profile_forms import ProfileForm
 from portal.accounts.profiles import DOCUMENT_IN_USE, ProfileError, save_profile
+from portal.consent import services as consent
+from portal.consent.purposes import ID_DOCUMENT, PURPOSES
 from portal.extensions import db, limiter
 
 
@@ -48,6 +50,8 @@ def edit_profile():
                 doc_number=form.doc_number.data,
                 birth_date=form.birth_date.data,
                 sex=form.sex.data,
+                id_consent=form.id_consent.data,
+                ip=request.remote_addr,
             )
             db.session.commit()
         except ProfileError as exc:
@@ -66,6 +70,8 @@ def edit_profile():
         form=form,
         saved=current_user.profile,
         retype_number=retype_number,
+        consent_stands=consent.is_given(current_user, ID_DOCUMENT),
+        id_purpose=PURPOSES[ID_DOCUMENT],
     )
 
 

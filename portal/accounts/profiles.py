@@ -3,6 +3,11 @@
 The document number is encrypted (crypto.encrypt, context "doc_number"), indexed by a
 keyed hash of "<doc_type>:<number>" so one document belongs to one account, and kept
 masked for display. The plain number is never logged, audited or returned.
+
+A profile holds a document number, sensitive personal information (PIPL art. 28-29), so
+it is saved only with the person's separate consent (purpose ID_DOCUMENT), written to the
+consent ledger in the same transaction. Withdrawing that consent deletes the profile
+(forget_profile).
 """
 
 from datetime import date
@@ -15,6 +20,8 @@ from portal import audit, crypto
 from portal.accounts import identity
 from portal.accounts.identity import RESIDENT_ID, IdentityError
 from portal.accounts.models import RealNameProfile, User
+from portal.consent import services as consent
+from portal.consent.purposes import ID_DOCUMENT
 from portal.extensions import db
 from portal.timeutil import today_local
 
@@ -24,6 +31,10 @@ SEXES = ("M", "F")
 DOCUMENT_IN_USE = _l(
     "This document is already linked to another account. If it is yours, please contact "
     "your local Red Cross branch."
+)
+CONSENT_NEEDED = _l(
+    "To save your document number we need your consent: please tick the box. Without it "
+    "you can still use your account, but not add a real-name profile."
 )
 SAVED_ELSEWHERE = _l(
     "Your profile was changed in another window at the same time. Please check it and save again."
@@ -70,6 +81,8 @@ def save_profile(
     doc_number: str | None = None,
     birth_date: date | str | None = None,
     sex: str | None = None,
+    id_consent: bool = False,
+    ip: str | None = None,
     today: date | None = None,
 ) -> RealNameProfile:
     """Create or update `user`'s real-name profile and audit which fields changed.
@@ -78,14 +91,21 @@ def save_profile(
     (the typed ones are ignored); other documents need a birth date (text like 1960-05-01
     or a date) and may give a sex. An empty `doc_number`, and for other documents an
     empty `birth_date`, keeps the stored value when the document type is unchanged.
+    Unless the person's consent to the current ID_DOCUMENT text already stands,
+    `id_consent` must be True: it is then recorded in the ledger (from `ip`) with the
+    profile.
 
-    Refuses (ProfileError, nothing written): any invalid field, anyone under 14 on
+    Refuses (ProfileError, nothing written): no consent (error on "id_consent"), any
+    invalid field, anyone under 14 on
     `today` (default: today in Asia/Shanghai), and a document already linked to another
     account — also when that other account saved it a moment ago (unique index on flush).
     """
     today = today or today_local()
     profile = db.session.scalar(select(RealNameProfile).where(RealNameProfile.user_id == user.id))
     errors: dict[str | None, object] = {}
+    needs_consent = not consent.is_given(user, ID_DOCUMENT)
+    if needs_consent and not id_consent:
+        errors["id_consent"] = CONSENT_NEEDED
 
     name = _check(errors, "full_name", identity.normalise_name, full_name)
     if doc_type not in identity.DOC_TYPES:
@@ -120,6 +140,8 @@ def save_profile(
         if "doc_number_hmac" in str(exc.orig):
             raise ProfileError({"doc_number": DOCUMENT_IN_USE}, hide_number=True) from exc
         raise ProfileError({None: SAVED_ELSEWHERE}, hide_number=number is not None) from exc
+    if needs_consent:
+        consent.give(user, ID_DOCUMENT, ip=ip)
     if changed:
         audit.record(
             "profile_created" if created else "profile_updated",
@@ -129,6 +151,27 @@ def save_profile(
             changes={"fields": changed},
         )
     return profile
+
+
+def forget_profile(user: User, *, reason: str) -> bool:
+    """Delete `user`'s real-name profile (name, document, birth date, sex) and audit it
+    with `reason` and the field names. True if there was one. What the profile allowed
+    before (an approved branch, decisions made) is not undone."""
+    profile = db.session.scalar(select(RealNameProfile).where(RealNameProfile.user_id == user.id))
+    if profile is None:
+        return False
+    profile_id = profile.id
+    db.session.delete(profile)
+    db.session.flush()
+    db.session.expire(user, ["profile"])
+    audit.record(
+        "profile_deleted",
+        actor=user,
+        object_kind="real_name_profile",
+        object_id=profile_id,
+        changes={"reason": reason},
+    )
+    return True
 
 
 def _check(errors: dict, field: str, rule, *args):

@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "password_reset": _l("Reset password"),
     "profile_created": _l("Added real-name profile"),
     "profile_updated": _l("Changed real-name profile"),
+    "profile_deleted": _l("Deleted real-name profile"),
+    "consent_withdrawn": _l("Withdrew a consent"),
     "role_granted": _l("Gave a staff role"),
     "role_revoked": _l("Took away a staff role"),
     "branch_created": _l("Created a branch"),

@@ -54,6 +54,7 @@ def load() -> list[str]:
                 full_name=name,
                 doc_type=RESIDENT_ID,
                 doc_number=resident_id(region, born, sequence),
+                id_consent=True,  # demo citizens are made as having ticked the box
             )
         lines.append(f"citizen  {phone} / {DEMO_PASSWORD}  {name}")
     return lines

@@ -10,6 +10,8 @@ from flask_babel import force_locale, gettext
 from stdnum.cn import ric
 
 from portal.accounts.models import User
+from portal.accounts.profiles import CONSENT_NEEDED
+from portal.consent.purposes import ID_DOCUMENT, PURPOSES
 from portal.extensions import db
 from tests.conftest import no_sideways_scroll
 
@@ -45,7 +47,13 @@ def read_code_from_outbox(page, t) -> str:
     return match.group(1)
 
 
-def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(phone_page, t):
+def as_shown(app, lazy_text, locale: str = "zh") -> str:
+    """A message defined with lazy_gettext, as the page shows it."""
+    with app.test_request_context(), force_locale(locale):
+        return str(lazy_text)
+
+
+def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(app, phone_page, t):
     page = phone_page
     origins = set()
     page.on("request", lambda req: origins.add(re.match(r"^[a-z]+://[^/]+", req.url).group(0)))
@@ -85,7 +93,13 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(phone
     # 4. The real-name profile: the ID number is shown masked, never whole.
     page.get_by_role("link", name=t("Add my real-name profile")).click()
     page.get_by_label(t("Full name, as written on your document")).fill(NAME)
-    page.get_by_label(t("Document number")).fill(valid_resident_id())
+    page.get_by_label(t("Document number"), exact=True).fill(valid_resident_id())
+    consent_box = page.get_by_role("checkbox", name=as_shown(app, PURPOSES[ID_DOCUMENT].text))
+    assert not consent_box.is_checked()  # never ticked in advance
+    page.get_by_role("button", name=t("Save")).click()
+    assert page.get_by_text(as_shown(app, CONSENT_NEEDED)).is_visible()
+    page.get_by_label(t("Document number"), exact=True).fill(valid_resident_id())  # not shown back
+    consent_box.check()
     page.get_by_role("button", name=t("Save")).click()
     page.wait_for_url("**/account/")
     assert page.get_by_text(NAME).is_visible()

@@ -1,0 +1,76 @@
+"""The purposes people are asked to consent to, each with its consent text per version.
+
+A purpose's text is what the person ticks. Changing what a text says means adding a new
+version (the old one stays here: the ledger names the version each person agreed to);
+the last version listed is the one asked for now. Later features (membership,
+volunteering, marrow and organ registrations) add their purposes here.
+
+`withdrawal_effect` names what happens to the data when the consent is withdrawn
+(PIPL art. 47: data processed on a consent that is withdrawn is deleted), and
+`withdrawal_warning` tells the person before they confirm.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+ID_DOCUMENT = "id_document"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    key: str
+    label: object  # a lazy string: the purpose in a few words
+    texts: dict[str, object]  # version -> the lazy consent text shown beside the tick box
+    give_at: str | None = None  # the endpoint of the form where the consent is asked for
+    withdrawal_warning: object | None = None
+    withdrawal_effect: Callable | None = field(default=None, compare=False)
+
+    @property
+    def version(self) -> str:
+        """The version asked for now: the last one listed."""
+        return list(self.texts)[-1]
+
+    @property
+    def text(self):
+        return self.texts[self.version]
+
+
+def _forget_id_document(user) -> None:
+    # accounts.profiles imports the consent services, so it is imported only when needed.
+    from portal.accounts.profiles import forget_profile
+
+    forget_profile(user, reason="consent_withdrawn")
+
+
+PURPOSES: dict[str, Purpose] = {
+    p.key: p
+    for p in (
+        Purpose(
+            key=ID_DOCUMENT,
+            label=_l("Identity document number (real-name profile)"),
+            texts={
+                "1": _l(
+                    "I separately agree that the Red Cross may process my identity document "
+                    "number, which is sensitive personal information, to confirm who I am and "
+                    "to make sure one person has only one account. It is stored encrypted and "
+                    "shown only in part. I can withdraw this consent at any time under "
+                    '"My consents".'
+                ),
+            },
+            give_at="accounts.edit_profile",
+            withdrawal_warning=_l(
+                "If you withdraw this consent we delete your real-name profile: your name, "
+                "document type and number, birth date and sex. Your account, your branch and "
+                "decisions already made stay as they are. To join as a member, volunteer or "
+                "donor you will need to add your profile again and agree again."
+            ),
+            withdrawal_effect=_forget_id_document,
+        ),
+    )
+}
+
+
+def get(key: str) -> Purpose | None:
+    return PURPOSES.get(key)
