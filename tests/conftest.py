@@ -106,6 +106,7 @@ def app(_schema, database_url, app_overrides):
 
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)  # Flask-Babel's per-request locale cache, likewise
+        g.pop("csrf_token", None)  # Flask-WTF's per-request token, likewise
 
     with app.app_context():
         limiter.reset()

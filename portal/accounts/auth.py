@@ -71,4 +71,5 @@ def end_login(user: User | None) -> None:
     if user is not None and user.is_authenticated:
         audit.record_for_person("logout", user, actor=user, object_kind="user", object_id=user.id)
     logout_user()
-    session.end()
+    session.end()  # the CSRF token too: the next page issues a visitor's own
+    g.pop("csrf_token", None)
