@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import workbench
 
     figures = workbench.run(env, app, reuse=args.reuse)
+    from bench import anonymous
+
+    figures += anonymous.run(env, app)
     with app.app_context():
         from portal.extensions import db
 
