@@ -37,7 +37,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-    # Rate limiting: memory by default, Redis when configured.
+    # Rate limiting: memory by default, Redis when configured. Memory counts in each
+    # worker process on its own, so N workers would allow N times every limit: production
+    # refuses it unless SINGLE_WORKER=1 says one worker process serves the portal.
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = False
@@ -53,7 +55,9 @@ class Config:
     CACHE_NO_NULL_WARNING = True
     INDICATOR_CACHE_SECONDS = _env_int("INDICATOR_CACHE_SECONDS", 300)
 
-    # Server-side sessions (see portal/sessions.py).
+    # Visitors: a signed cookie; signed-in people: server-side sessions (both in one
+    # cookie, see portal/sessions.py). A visitor's cookie is refused once older than
+    # SESSION_ABSOLUTE_TIMEOUT.
     SESSION_COOKIE_NAME = "boai_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -130,7 +134,8 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to run production with a published or missing secret."""
+        """Refuse to run production with a published or missing secret, or with rate
+        limits each worker would count on its own."""
         problems = []
         secret = os.environ.get("SECRET_KEY") or ""
         if cls.SECRET_KEY == DEV_SECRET_KEY or len(secret) < 32:
@@ -138,8 +143,17 @@ class ProductionConfig(Config):
         field_key = os.environ.get("FIELD_ENCRYPTION_KEY") or ""
         if cls.FIELD_ENCRYPTION_KEY == DEV_FIELD_KEY or not _is_aes256_key(field_key):
             problems.append("FIELD_ENCRYPTION_KEY (base64 of 32 random bytes)")
+        single_worker = os.environ.get("SINGLE_WORKER") == "1"
+        if cls.RATELIMIT_STORAGE_URI.startswith("memory") and not single_worker:
+            problems.append(
+                "REDIS_URL (the rate limits every worker shares; or SINGLE_WORKER=1 when "
+                "exactly one worker process serves the portal)"
+            )
         if problems:
-            raise RuntimeError("Production needs its own secrets; set: " + ", ".join(problems))
+            raise RuntimeError(
+                "Production needs its own secrets and a shared rate-limit store; set: "
+                + ", ".join(problems)
+            )
 
 
 CONFIGS = {

@@ -30,6 +30,9 @@ def bench_environment() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(32),
         "FIELD_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FLASK_APP": "wsgi",
+        # Rate limits in each worker's memory, which production refuses without this:
+        # the benchmark sends no POST, so no limit is ever counted.
+        "SINGLE_WORKER": "1",
     }
 
 

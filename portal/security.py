@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request, session
 
 CSP = "; ".join(
     [
@@ -29,10 +29,22 @@ def add_security_headers(response: Response) -> Response:
     h.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
     if current_app.config["HSTS"]:
         h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        # Pages can hold personal data: never keep them in a shared cache.
-        h.setdefault("Cache-Control", "no-store")
+    if _is_personal(response):
+        # Anything answered to a signed-in person (pages, exports, JSON) can hold
+        # personal data, and so can any page: never keep them in any cache, whatever
+        # the view said.
+        h["Cache-Control"] = "no-store"
     return response
+
+
+def _is_personal(response: Response) -> bool:
+    if request.endpoint == "static":
+        return False  # the same stylesheet for everyone
+    return (
+        response.mimetype == "text/html"
+        or "Content-Disposition" in response.headers
+        or "_user_id" in session  # signed in, or just signed in by this request
+    )
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -1,8 +1,17 @@
-"""Server-side sessions kept in the database.
+"""Sessions: a signed cookie for visitors, a database row once someone signs in.
 
-The cookie carries only a random token; the row is found by the token's SHA-256,
-so a copy of the table cannot be replayed as cookies. Logging out or changing the
-password revokes rows, which is what makes a replayed cookie worthless.
+A visitor's state (the CSRF token, language, care mode, the number a code was sent
+to, flashed messages) travels in a cookie signed with the app's secret, so looking at
+the home, login or register page costs no database write. The moment a session holds a
+logged-in user it moves to the server: the cookie then carries only a random token and
+the row is found by the token's SHA-256, so a copy of the table cannot be replayed as
+cookies. Logging out or changing the password revokes rows, which is what makes a
+replayed cookie worthless; a signed cookie never carries a login, so there is nothing
+in it to revoke.
+
+Both live in the one session cookie: a signed value always holds ".", a token never
+does, so one look at the value tells which it is and there is never a second cookie to
+forget when switching.
 """
 
 import hashlib
@@ -13,7 +22,8 @@ from datetime import datetime
 from functools import cache
 
 from flask import Flask, Request, Response, request
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadData
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,6 +37,9 @@ from portal.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 TOUCH_EVERY_SECONDS = 60  # write last_seen_at at most this often
+# Keys only a server-side session may hold: a signed cookie carrying them is refused, so
+# even a leaked secret key cannot mint a login that revocation would not reach.
+SIGNED_IN_KEYS = ("_user_id", "_staff")
 
 
 def hash_token(token: str) -> str:
@@ -51,13 +64,19 @@ class DbSession(CallbackDict, SessionMixin):
         # Set when the session table could not be read (database down): nothing is
         # saved or deleted, so the person's session is still there when it comes back.
         self.storage_down = False
+        # The request brought a cookie of ours (token or signed), so an emptied session
+        # must clear it.
+        self.cookie_sent = False
 
     @property
     def new(self) -> bool:
         return self.token is None
 
     def rotate(self) -> None:
-        """Issue a new token on save (call at login: no session fixation)."""
+        """Issue a new token on save (call at login: no session fixation). The CSRF token
+        goes too: whoever planted or saw the old cookie knew it; the next page issues a
+        new one."""
+        self.pop("csrf_token", None)
         self.rotate_requested = True
         self.modified = True
 
@@ -103,15 +122,50 @@ def _read_statement(dialect: str):
     )
 
 
-class DatabaseSessionInterface(SessionInterface):
-    """Reads the row through db.session; writes through its own short ORM session so
-    that saving the web session never commits (or is rolled back with) whatever the
-    view left in db.session."""
+class DatabaseSessionInterface(SecureCookieSessionInterface):
+    """Visitors: a signed cookie (Flask's own signing machinery, its own salt). Signed-in
+    sessions: a row read through db.session and written through a short ORM session of
+    its own, so that saving the web session never commits (or is rolled back with)
+    whatever the view left in db.session."""
+
+    salt = "boai-visitor-session"
 
     def open_session(self, app: Flask, request: Request) -> DbSession:
-        token = request.cookies.get(self.get_cookie_name(app))
-        if not token or len(token) > 100:
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
             return DbSession()
+        if "." in value:
+            return self._open_signed(app, value)
+        if len(value) > 100:
+            return DbSession()
+        return self._open_row(app, value)
+
+    def _open_signed(self, app: Flask, value: str) -> DbSession:
+        serializer = self._serializer(app)
+        web_session = DbSession()
+        web_session.cookie_sent = True
+        if serializer is None or len(value) > 4000:
+            return web_session
+        max_age = int(app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds())
+        try:
+            data = serializer.loads(value, max_age=max_age)
+        except BadData:  # forged, expired or garbled: start afresh
+            return web_session
+        if not isinstance(data, dict) or any(key in data for key in SIGNED_IN_KEYS):
+            return web_session
+        web_session.update(data)
+        web_session.modified = False
+        return web_session
+
+    def _serializer(self, app: Flask):
+        # Built once per app: open_session and save_session run on every request.
+        serializer = app.extensions.get("boai_session_serializer")
+        if serializer is None:
+            serializer = self.get_signing_serializer(app)
+            app.extensions["boai_session_serializer"] = serializer
+        return serializer
+
+    def _open_row(self, app: Flask, token: str) -> DbSession:
         # Read through the request's own db.session: one connection for the whole
         # request instead of a second check-out (and its ping) just for this row. The
         # user comes in the same round trip and waits in the identity map, so
@@ -128,12 +182,15 @@ class DatabaseSessionInterface(SessionInterface):
             down.storage_down = True
             return down
         if row is None or not is_live(app, row, utcnow()):
-            return DbSession()
+            dead = DbSession()
+            dead.cookie_sent = True
+            return dead
         try:
             data = json.loads(row.data)
         except ValueError:
             data = {}
         web_session = DbSession(data, token=token, row_id=row.id, last_seen=row.last_seen_at)
+        web_session.cookie_sent = True
         web_session.user = row.User
         if row.User is not None:
             remember_grants(row.User, row.grants)
@@ -148,26 +205,30 @@ class DatabaseSessionInterface(SessionInterface):
             log.warning("could not save the session", exc_info=True)
 
     def _save(self, app: Flask, session: DbSession, response: Response) -> None:
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
         now = utcnow()
-        with Session(db.engine) as s:
-            if session.row_id and (session.end_requested or session.rotate_requested):
+        signed_in = _user_id(session) is not None and not session.end_requested
+        had_row = session.row_id is not None
+        if had_row and (session.end_requested or session.rotate_requested or not signed_in):
+            # Logged out, rotated, or a row without a login (made before visitors got
+            # signed cookies): this row is done with.
+            with Session(db.engine) as s:
                 s.execute(
                     update(ServerSession)
                     .where(ServerSession.id == session.row_id, ServerSession.revoked_at.is_(None))
                     .values(revoked_at=now)
                 )
                 s.commit()
-                session.row_id = None
-            if session.end_requested or (not session and session.row_id is None):
-                if session.token is not None or session.end_requested:
-                    response.delete_cookie(name, domain=domain, path=path)
-                return
+            session.row_id = None
+        if signed_in:
+            self._save_row(app, session, response, now)
+        else:
+            self._save_signed(app, session, response, moved=had_row)
+
+    def _save_row(self, app: Flask, session: DbSession, response: Response, now) -> None:
+        with Session(db.engine) as s:
             if session.row_id is None:
                 self._insert(app, s, session, now)
-                self._set_cookie(app, session, response)
+                self._set_cookie(app, session.token, response)
                 return
             values = {}
             if session.modified:
@@ -183,6 +244,23 @@ class DatabaseSessionInterface(SessionInterface):
                     .values(**values)
                 )
                 s.commit()
+
+    def _save_signed(self, app: Flask, session: DbSession, response: Response, moved) -> None:
+        if not session:
+            if session.cookie_sent or session.end_requested:
+                response.delete_cookie(
+                    self.get_cookie_name(app),
+                    domain=self.get_cookie_domain(app),
+                    path=self.get_cookie_path(app),
+                )
+                response.vary.add("Cookie")
+            return
+        if not (session.modified or moved):
+            return
+        serializer = self._serializer(app)
+        if serializer is None:  # no SECRET_KEY: nothing can be kept for a visitor
+            return
+        self._set_cookie(app, serializer.dumps(dict(session)), response)
 
     def _insert(self, app, s: Session, session: DbSession, now: datetime) -> None:
         session.token = secrets.token_urlsafe(32)
@@ -200,10 +278,12 @@ class DatabaseSessionInterface(SessionInterface):
         s.commit()
         session.row_id = row.id
 
-    def _set_cookie(self, app, session: DbSession, response: Response) -> None:
+    def _set_cookie(self, app, value: str, response: Response) -> None:
+        # No expiry: the cookie ends with the browser; the server's timeouts (the row's,
+        # or the signed value's age) end it sooner.
         response.set_cookie(
             self.get_cookie_name(app),
-            session.token,
+            value,
             httponly=True,
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
@@ -234,8 +314,9 @@ def revoke_user_sessions(user_id: int, keep_row_id: int | None = None) -> int:
 
 def prune_dead_sessions(app: Flask, now: datetime | None = None) -> int:
     """Delete every session that is_live() would refuse: ended, idle past the longest
-    idle timeout, or older than the longest absolute one. Anonymous visitors get a row
-    as soon as a page hands them a CSRF token, so this keeps the table to live sessions.
+    idle timeout, or older than the longest absolute one. Visitors keep their state in
+    a signed cookie and never get a row; rows left from before that, and every logged-in
+    session once it is over, go here. Keeps the table to live sessions.
     Runs in db.session: the caller commits. Returns how many were deleted."""
     now = now or utcnow()
     idle = max(app.config["SESSION_IDLE_TIMEOUT"], app.config["STAFF_SESSION_IDLE_TIMEOUT"])

@@ -133,3 +133,51 @@ def test_withdrawing_a_consent_needs_the_token(client, make_user, login):
     r = client.post(url, data={"csrf_token": token.group(1), "confirm": "yes"})
     assert r.status_code == 302
     assert not consent.is_given(user, ID_DOCUMENT)
+
+
+def header_token(page: str) -> str:
+    """The token of the switches in the page header (every page has them)."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_login_reissues_the_token(client, make_user):
+    """The token from before the login (known to whoever planted or saw that visitor
+    cookie) stops working; the pages after the login carry one that works."""
+    make_user(phone=PHONE)
+    page = client.get("/account/login").get_data(as_text=True)
+    before = token_from(page)
+    r = client.post(
+        "/account/login", data={"phone": PHONE, "password": DEFAULT_PASSWORD, "csrf_token": before}
+    )
+    assert r.status_code == 302
+    r = client.post("/care-mode", data={"on": "1", "next": "/", "csrf_token": before})
+    assert r.status_code == 400
+    after = header_token(client.get("/account/").get_data(as_text=True))
+    r = client.post("/care-mode", data={"on": "1", "next": "/", "csrf_token": after})
+    assert r.status_code == 302
+    r = client.post("/account/logout", data={"csrf_token": after})
+    assert r.status_code == 302
+    assert logged_in_sessions() == 1  # the row is kept, revoked
+
+
+def test_a_visitor_after_logout_gets_a_working_token(client, make_user, login):
+    login(client, make_user())
+    token = header_token(client.get("/account/").get_data(as_text=True))
+    assert client.post("/account/logout", data={"csrf_token": token}).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "You have logged out." in page
+    r = client.post(
+        "/language", data={"locale": "en", "next": "/", "csrf_token": header_token(page)}
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    revoked = db.session.scalars(select(ServerSession.revoked_at)).all()
+    assert [when is not None for when in revoked] == [True]  # and no visitor row since
+
+
+def test_the_register_flow_keeps_its_token_in_the_visitor_cookie(client):
+    """Step 1 and step 2 of registering run on the signed cookie alone."""
+    page = client.get("/account/register").get_data(as_text=True)
+    r = client.post("/account/register", data={"phone": PHONE, "csrf_token": token_from(page)})
+    assert r.status_code == 302
+    assert count(ServerSession) == 0

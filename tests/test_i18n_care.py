@@ -91,15 +91,60 @@ def test_care_mode_chosen_as_a_guest_survives_logging_in(client, make_user):
     assert user.care_mode is True
 
 
-def test_turning_care_mode_off_as_a_guest_wins_over_the_saved_choice(client, make_user):
+def test_the_accounts_saved_care_mode_wins_over_the_guests_off(client, make_user):
+    """On a shared phone the browser's choice may be someone else's: the account's own
+    care mode (on) stays on, and stays saved."""
     from tests.conftest import DEFAULT_PASSWORD
 
     user = make_user(care_mode=True)
     client.post("/care-mode", data={"on": "0", "next": "/"})
     client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
-    assert 'class="care"' not in client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-Hans" class="care">' in client.get("/").get_data(as_text=True)
     db.session.refresh(user)
-    assert user.care_mode is False
+    assert user.care_mode is True
+
+
+def test_the_accounts_saved_language_wins_over_the_guests(client, make_user):
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user(locale="zh")
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert html_lang(client.get("/")) == "en"
+    client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "zh-Hans"
+    db.session.refresh(user)
+    assert user.locale == "zh"
+
+
+def test_an_account_without_a_language_adopts_the_guests(client, make_user):
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user()
+    assert user.locale is None
+    client.post("/language", data={"locale": "en", "next": "/"})
+    client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert html_lang(client.get("/", headers={"Accept-Language": "zh-CN"})) == "en"
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_logging_out_returns_language_and_care_mode_to_the_defaults(client, make_user):
+    """The next person on a shared phone does not inherit the last one's look."""
+    from tests.conftest import DEFAULT_PASSWORD
+
+    user = make_user(locale="en", care_mode=True)
+    client.post("/account/login", data={"phone": user.phone, "password": DEFAULT_PASSWORD})
+    assert '<html lang="en" class="care">' in client.get("/").get_data(as_text=True)
+    r = client.post("/account/logout", follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert '<html lang="zh-Hans">' in body
+    assert "您已退出登录。" in body  # the goodbye too, not in the account's English
+    body = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in body  # the browser's language again, care mode off
+    assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)
+    db.session.refresh(user)
+    assert (user.locale, user.care_mode) == ("en", True)  # the account keeps them
 
 
 def test_saved_care_mode_applies_when_the_guest_made_no_choice(client, make_user):

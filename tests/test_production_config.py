@@ -47,6 +47,8 @@ def production_secrets(monkeypatch):
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", field_key)
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", secret_key)
     monkeypatch.setattr(config.ProductionConfig, "FIELD_ENCRYPTION_KEY", field_key)
+    # The rate limits: one worker here, so counting them in memory is exact.
+    monkeypatch.setenv("SINGLE_WORKER", "1")
     return secret_key
 
 
@@ -103,16 +105,67 @@ def test_testing_sends_no_hsts(client, path):
 
 
 def test_production_session_cookie_is_secure_httponly_lax(production_app):
-    # The login page renders a CSRF-bearing form, which starts a session.
-    r = production_app.test_client().get("/account/login")
+    # The login page renders a CSRF-bearing form: a visitor's signed cookie carries it.
+    client = production_app.test_client()
+    r = client.get("/account/login")
     assert r.status_code == 200
     attrs = _session_cookie(r)
     assert "secure" in attrs
     assert "httponly" in attrs
     assert "samesite=lax" in attrs
-    # Only an opaque token travels in the cookie, never the session's contents.
+    assert "." in attrs[0]  # signed, not a server-side token
+
+
+def test_production_signed_in_cookie_is_an_opaque_token(production_app):
+    """Once signed in, only a random token travels in the cookie, never the contents."""
+    from portal.accounts.models import User
+    from portal.accounts.passwords import hash_password
+    from portal.timeutil import utcnow
+
+    with production_app.app_context():
+        db.session.add(
+            User(
+                phone="13800138000",
+                password_hash=hash_password("correct horse battery staple"),
+                phone_verified_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    client = production_app.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    r = client.post(
+        "/account/login",
+        data={
+            "phone": "13800138000",
+            "password": "correct horse battery staple",
+            "csrf_token": csrf,
+        },
+    )
+    assert r.status_code == 302
+    attrs = _session_cookie(r)
+    assert "secure" in attrs and "httponly" in attrs and "samesite=lax" in attrs
     token = attrs[0].split("=", 1)[1]
-    assert 40 <= len(token) <= 100 and "csrf" not in token and "{" not in token
+    assert 40 <= len(token) <= 100 and "." not in token and "{" not in token
+
+
+@pytest.mark.parametrize(
+    "single_worker, redis_url, refused",
+    [(None, None, True), ("1", None, False), (None, "redis://127.0.0.1:6379/0", False)],
+)
+def test_production_needs_shared_rate_limits_or_one_worker(
+    production_secrets, monkeypatch, single_worker, redis_url, refused
+):
+    if single_worker is None:
+        monkeypatch.delenv("SINGLE_WORKER", raising=False)
+    monkeypatch.setattr(config.ProductionConfig, "REDIS_URL", redis_url)
+    monkeypatch.setattr(config.ProductionConfig, "RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if refused:
+        with pytest.raises(RuntimeError, match="REDIS_URL") as caught:
+            config.ProductionConfig.check()
+        assert "SECRET_KEY" not in str(caught.value)  # the secrets are fine
+    else:
+        config.ProductionConfig.check()
 
 
 def test_development_session_cookie_is_not_secure(development_app):

@@ -2,7 +2,7 @@
 so that session rotation, the staff timeout flag and the audit entry never differ
 between password, SMS-code and post-registration logins."""
 
-from flask import session
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
 
 from portal import audit
@@ -33,19 +33,16 @@ def unauthorized():
 
 
 def start_login(user: User, method: str) -> None:
-    """Log `user` in on a fresh session id; staff get the stricter timeouts. A care-mode
-    choice made in this browser before logging in is saved on the account.
+    """Log `user` in on a fresh session id (the visitor's signed cookie becomes a
+    server-side session); staff get the stricter timeouts. The account's saved language
+    and care mode win over what was chosen in this browser before logging in.
     Adds the audit entry (per top branch for staff); the caller commits."""
+    adopt_visitor_preferences(user)
     session.rotate()
+    g.pop("csrf_token", None)  # Flask-WTF's copy of the old token, for this request
     login_user(user)
     staff = is_staff(user)
     session["_staff"] = staff
-    if user.locale:
-        session["locale"] = user.locale
-    if "care_mode" in session:
-        # Chosen in this browser (as a guest, or kept from the last logout): the latest
-        # explicit choice wins over the one saved on the account.
-        user.care_mode = bool(session["care_mode"])
     user.last_login_at = utcnow()
     # Staff: one entry per top branch of their scope, so that branch's auditors see it.
     audit.record_for_person(
@@ -54,17 +51,25 @@ def start_login(user: User, method: str) -> None:
     db.session.flush()
 
 
+def adopt_visitor_preferences(user: User) -> None:
+    """On a shared phone the choice in the browser may be the last person's, so the
+    account's own choice wins. Only what the account has never chosen is taken from the
+    browser: a language when the account has none, and care mode switched on when the
+    account has it off (off is where every account starts, so it is no choice to keep).
+    Afterwards the account alone decides; the browser's copies are dropped."""
+    locale = session.pop("locale", None)
+    if user.locale is None and locale in current_app.config["LANGUAGES"]:
+        user.locale = locale
+    if session.pop("care_mode", False) and not user.care_mode:
+        user.care_mode = True
+
+
 def end_login(user: User | None) -> None:
-    """Log out and revoke this server-side session; the caller commits."""
+    """Log out and revoke this server-side session; the caller commits. Nothing of this
+    person stays in the browser: language and care mode go back to the defaults (the
+    browser's language, normal size) for whoever uses the phone next."""
     if user is not None and user.is_authenticated:
         audit.record_for_person("logout", user, actor=user, object_kind="user", object_id=user.id)
     logout_user()
-    # Keep the language and care-mode choice, but on a new session id: the old
-    # cookie is revoked, so replaying it after logout finds nothing.
-    kept = {k: session[k] for k in ("locale", "care_mode") if k in session}
-    session.clear()
-    if kept:
-        session.update(kept)
-        session.rotate()
-    else:
-        session.end()
+    session.end()  # the CSRF token too: the next page issues a visitor's own
+    g.pop("csrf_token", None)

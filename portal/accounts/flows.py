@@ -1,8 +1,9 @@
 """Pieces the account views share: the "send me a code" step of the two-step forms,
 safe redirects after login, and starting a clean session after a password reset.
 
-The number being verified lives in the server-side session between the two steps,
-never in a URL.
+The number being verified lives in the session between the two steps, never in a URL:
+for a visitor that is the signed session cookie (HttpOnly, tamper-proof; it holds only
+the number this browser typed), cleared when the flow ends.
 """
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -70,7 +71,8 @@ def verify_step_context(session_key: str) -> dict:
 
 def restart_session() -> None:
     """Drop everything in this browser's session except language and care mode, on a
-    new session id (the old one is revoked on save)."""
+    new session id (a server-side one is revoked on save; what is left is a visitor's
+    signed cookie)."""
     kept = {k: session[k] for k in KEPT_PREFERENCES if k in session}
     session.clear()
     session.update(kept)

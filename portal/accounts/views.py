@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +20,6 @@ from portal.accounts.forms import CodeForm, LoginCodePhoneForm, LoginForm, Regis
 from portal.accounts.smscodes import CodeError, CodeExpired
 from portal.accounts.throttle import login_throttle, sms_limits
 from portal.extensions import db
-from portal.i18n import care_mode_on, select_locale
 from portal.security import is_safe_next
 
 
@@ -158,14 +158,10 @@ def login_code_verify():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        # Keep the page looking as it did (language, care mode) for whoever uses this
-        # browser next; end_login() then moves them to a fresh session id, which also
-        # carries the goodbye message.
-        session["locale"] = select_locale()
-        if care_mode_on():
-            session["care_mode"] = True
+        # The goodbye message travels in a fresh visitor cookie, in the default look.
         end_login(current_user._get_current_object())
         db.session.commit()
+        refresh()  # the goodbye in the language the next person sees, not the account's
         flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
 

@@ -21,20 +21,23 @@ def index():
 def set_language():
     code = request.form.get("locale", "")
     if code in current_app.config["LANGUAGES"]:
-        session["locale"] = code
+        # Signed in: the account keeps it. A visitor: the signed session cookie does.
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
+        else:
+            session["locale"] = code
     return _back()
 
 
 @bp.post("/care-mode")
 def toggle_care_mode():
     on = request.form.get("on") == "1"
-    session["care_mode"] = on
     if current_user.is_authenticated:
         current_user.care_mode = on
         db.session.commit()
+    else:
+        session["care_mode"] = on
     return _back()
 
 
