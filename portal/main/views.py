@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from portal.extensions import csrf, db
 from portal.main import bp
+from portal.main.tiles import available_tiles
 from portal.security import is_safe_next
 
 
@@ -14,7 +15,7 @@ def _back():
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html")
+    return render_template("main/index.html", tiles=available_tiles())
 
 
 @bp.post("/language")

@@ -1,0 +1,31 @@
+"""The home page promises only services that exist: each tile links to its working
+page, and a service not built yet shows no tile until its endpoint is registered."""
+
+from flask import Blueprint
+
+from portal.main.tiles import TILES
+from tests.conftest import english_client
+
+
+def _tile_links(html: str) -> str:
+    start = html.index('<ul class="tiles">')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_a_tile_links_to_each_page_that_exists_and_none_to_the_rest(app):
+    tiles = _tile_links(english_client(app).get("/").get_data(as_text=True))
+    assert '<a href="/branches/mine">Join the Red Cross branch where you live</a>' in tiles
+    assert '<a href="/account/">Your account and real-name profile</a>' in tiles
+    for missing in ("Book a first-aid class", "Volunteer", "marrow", "organs", "member"):
+        assert missing not in tiles
+    assert tiles.count("<li>") == sum(t.endpoint in app.view_functions for t in TILES) == 2
+
+
+def test_a_feature_shows_its_tile_once_its_endpoint_is_registered(app):
+    training = Blueprint("training", __name__)
+    training.add_url_rule("/first-aid/classes", "classes", lambda: "classes")
+    app.register_blueprint(training)
+
+    tiles = _tile_links(english_client(app).get("/").get_data(as_text=True))
+
+    assert '<a href="/first-aid/classes">Book a first-aid class</a>' in tiles
