@@ -204,7 +204,7 @@ def test_attachment_requests_become_home_branch_requests_with_their_history(empt
 
 
 def test_stored_masked_numbers_are_cut_to_their_first_and_last_character(empty_db_url):
-    """0015 rewrites each stored mask from itself: the old ones kept four characters at
+    """0010 rewrites each stored mask from itself: the old ones kept four characters at
     each end of a resident ID, enough beside a birth date and county to give it back."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_db_url})
     with app.app_context():

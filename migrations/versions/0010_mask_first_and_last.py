@@ -6,17 +6,17 @@ number back. Each is rewritten from itself (its first and last character are sti
 there), so nothing needs decrypting. Not reversible: the hidden characters are gone,
 so the downgrade leaves the shorter masks in place.
 
-Revision ID: 0015
-Revises: 0008
-Create Date: 2026-12-10
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-03
 
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """number series: counters for gapless member, volunteer, certificate and receipt numbers
 
-Revision ID: 0017
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
