@@ -21,6 +21,7 @@ from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, in_scope, top_grants
 from portal.exports import export_response
 from portal.extensions import db
+from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
 from portal.timeutil import to_local, today_local
 
@@ -67,7 +68,7 @@ def _search_from(form: AuditSearchForm) -> AuditSearch:
 @staff_required(AUDIT_ROLES)
 def audit_log():
     form = AuditSearchForm(formdata=request.args or None)
-    form.branch.choices = _branch_choices(current_user, request.args.get("branch", type=int))
+    form.branch.choices = _branch_choices(current_user, as_id(request.args.get("branch")))
     valid = not request.args or form.validate()
     search = _search_from(form) if valid else None
     fmt = request.args.get("format")
@@ -76,9 +77,7 @@ def audit_log():
     if search is not None and fmt in EXPORT_FORMATS:
         return _export(search, fmt, query_args)
 
-    page = (
-        search_page(current_user, search, request.args.get("page", 1, type=int)) if valid else None
-    )
+    page = search_page(current_user, search, page_arg()) if valid else None
     return render_template(
         "admin/audit.html", form=form, page=page, query_args=query_args, compact=compact_changes
     )

@@ -16,6 +16,7 @@ from portal.branches.models import Branch
 from portal.branches.scope import REVIEW_ROLES, BranchLabel, acting_role, in_scope
 from portal.exports import export_response
 from portal.extensions import db
+from portal.ids import id_arg, page_arg
 from portal.permissions import staff_required
 from portal.review import inbox as review_inbox
 from portal.review import kinds
@@ -93,12 +94,9 @@ def _filters():
         if kind is None:
             abort(404)
     branch = None
-    if source.get("branch"):
-        try:
-            branch_id = int(source["branch"])
-        except ValueError:
-            abort(404)
-        branch = db.session.get(Branch, branch_id) if 0 < branch_id < 2**31 else None
+    branch_id = id_arg("branch", source)
+    if branch_id is not None:
+        branch = db.session.get(Branch, branch_id)
         if branch is None or not in_scope(current_user, branch, REVIEW_ROLES):
             abort(404)
     return kind, branch
@@ -120,7 +118,7 @@ def inbox():
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
         return _export(fmt, kind, branch)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     result = review_inbox.inbox_page(current_user, kind, branch, page)
     choices = review_inbox.branch_filter_choices(current_user)
     if branch is not None and branch.id not in {c.id for c in choices}:
@@ -312,8 +310,4 @@ def inbox_bulk():
 
 def _parse_and_find(value: str):
     kind_key, _sep, raw_id = value.partition(":")
-    try:
-        obj_id = int(raw_id)
-    except ValueError:
-        return None
-    return review_inbox.find_in_scope(current_user, kind_key, obj_id)
+    return review_inbox.find_in_scope(current_user, kind_key, raw_id)
