@@ -9,6 +9,7 @@ Run it on PostgreSQL too: ids there are 32-bit, and a bigger one used to raise D
 """
 
 import inspect
+import os
 import re
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ from portal.review import kinds as review_kinds
 from portal.timeutil import utcnow
 from tests.conftest import add_profile
 
+# Hypothesis examples per role: modest for CI; PROBE_EXAMPLES=1000 for a deep local run.
+EXAMPLES = int(os.environ.get("PROBE_EXAMPLES", "60"))
 ROLES = ("anonymous", "citizen", "county_officer", "city_admin", "auditor", "national_admin")
 OUT_OF_RANGE = (0, 2**31, 2**63, 10**30)
 HUGE = ("2147483648", "9223372036854775808", "-2147483649", "1" + "0" * 40)
@@ -49,6 +52,8 @@ BOUNDARY = (
     "٣",  # an Arabic-Indic digit, likewise
     "9" * 5000,  # more digits than int() converts
 )
+# A number no id can be, and text PostgreSQL cannot store (NUL) with bidi overrides.
+SWEEP = (HUGE[0], "1\x00\u202e\u2066𠮷")
 NASTY_CHARS = "\x00\u202e\u2066\u2069\u200b\u200d\ufeff\r\n\t𠮷😀<>'\"&%;/\\:"
 LONG = ("x" * 10_000, "𠮷" * 3_000, "\u202e" * 1_000)
 PLAUSIBLE = ("admin", "officer", "auditor", "csv", "xlsx", "zh", "en", "1", "on", "y", "county")
@@ -245,9 +250,9 @@ def test_out_of_range_ids_in_paths_answer_404(app, login, world, role):
 
 
 @pytest.mark.parametrize("role", ("anonymous", "citizen", "national_admin"))
-def test_huge_numbers_in_every_field_never_500(app, login, world, role):
-    """Each name a route's module reads, set alone to a number no id can be, on every
-    route, as the visitors who get past each route's door (a national admin passes
+def test_huge_numbers_and_nul_in_every_field_never_500(app, login, world, role):
+    """Each name a route's module reads, set alone to a number no id can be and to text
+    with NUL, on every route, as the visitors who get past each route's door (a national admin passes
     every staff check)."""
     user = world.users[role]
     client = signed_in(app, login, user)
@@ -259,12 +264,13 @@ def test_huge_numbers_in_every_field_never_500(app, login, world, role):
         }
         url = build_url(rule, values)
         for name in names_read_by(app, rule.endpoint):
-            query = {name: HUGE[0]}
-            form = query if method != "GET" else {}
-            if method != "GET":
-                fresh_login(client, login, user)  # the last POST may have logged out
-            response = send(client, method, url, query, form)
-            assert response.status_code < 500, _described(method, url, query, form, response)
+            for value in SWEEP:
+                query = {name: value}
+                form = query if method != "GET" else {}
+                if method != "GET":
+                    fresh_login(client, login, user)  # the last POST may have logged out
+                response = send(client, method, url, query, form)
+                assert response.status_code < 500, _described(method, url, query, form, response)
 
 
 @pytest.mark.parametrize(
@@ -303,7 +309,7 @@ def test_random_input_never_500(app, login, world, role):
     name = st.one_of(st.sampled_from(names), hostile_text())
 
     @settings(
-        max_examples=60,
+        max_examples=EXAMPLES,
         derandomize=True,
         database=None,
         deadline=None,
@@ -330,3 +336,14 @@ def test_the_probe_knows_the_names_the_views_read(app):
     # go blind if discovery broke.
     for expected in ("q", "format", "session_id", "phone", "new_parent_id", "reason", "locale"):
         assert expected in names
+
+
+def test_nul_in_the_audit_search_is_a_field_message(app, login, world):
+    client = signed_in(app, login, world.users["national_admin"])
+    for field in ("object_kind", "object_id"):
+        r = client.get("/admin/audit", query_string={field: "a\x00b"})
+        assert r.status_code == 200 and 'class="error"' in r.get_data(as_text=True)
+
+
+def test_nul_in_the_outbox_filter_is_ignored(app, client):
+    assert client.get("/dev/outbox", query_string={"to": "139\x00"}).status_code == 200
