@@ -76,6 +76,9 @@ VIEW_MODULES = (
 
 def _register_blueprints(app: Flask) -> None:
     from portal import accounts, admin, branches, consent, main, notifications
+    from portal.ids import init_ids
+
+    init_ids(app)  # before the rules are added: each takes its converter then
 
     for name in VIEW_MODULES:
         importlib.import_module(name)

@@ -279,6 +279,39 @@ def test_revoke_through_the_page(app, login, org, grant_role):
     assert count(AuditEntry) == 1
 
 
+@pytest.mark.parametrize("back", ["2147483648", "9223372036854775808", "-1", "abc"])
+def test_revoke_with_a_bad_back_link_is_404_and_revokes_nothing(app, login, org, grant_role, back):
+    """`back` is read before anything changes: it used to be looked up after the commit,
+    so on PostgreSQL 2**31 raised DataError with the role already gone."""
+    grant_role(org["person"], org["unit"], "officer")
+    target = _live(org["person"])[0]
+    client = _client(app, login, org["admin"])
+    r = client.post(f"/admin/branches/roles/{target.id}/revoke", query_string={"back": back})
+    assert r.status_code == 404
+    db.session.expire_all()
+    assert target.revoked_at is None
+    assert count(AuditEntry) == 0
+
+
+def test_a_revoke_that_fails_after_its_first_step_writes_nothing(app, login, org, monkeypatch):
+    """One request, one commit at the end: a failure after the revocation (here in the
+    scope check of the back link) leaves the role live and no audit entry behind."""
+    from portal.branches import views
+
+    target = _live(org["officer"])[0]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("failure after the revocation")
+
+    monkeypatch.setattr(views, "in_scope", broken)
+    client = _client(app, login, org["admin"])
+    r = client.post(f"/admin/branches/roles/{target.id}/revoke?back={org['city'].id}")
+    assert r.status_code == 500
+    db.session.expire_all()
+    assert target.revoked_at is None
+    assert count(AuditEntry) == 0
+
+
 def test_admin_cannot_revoke_own_admin_role_through_the_page(app, login, org):
     own = _live(org["admin"])[0]
     r = _client(app, login, org["admin"]).post(f"/admin/branches/roles/{own.id}/revoke")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from portal.accounts import bp, services
 from portal.accounts.devices import describe_device
 from portal.extensions import db
+from portal.ids import as_id
 
 
 @bp.route("/sessions", methods=["GET", "POST"])
@@ -26,7 +27,7 @@ def sessions():
                 "success",
             )
         else:
-            session_id = request.form.get("session_id", type=int)
+            session_id = as_id(request.form.get("session_id"))
             if session_id is None or not services.end_session(user, session_id, current_id):
                 abort(404)
             db.session.commit()

@@ -21,6 +21,7 @@ from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, get_branch_in_scope_or_404, top_grants
 from portal.exports import export_response
 from portal.extensions import db
+from portal.ids import page_arg
 from portal.permissions import staff_required
 from portal.timeutil import to_local, today_local
 
@@ -77,9 +78,7 @@ def audit_log():
     if search is not None and fmt in EXPORT_FORMATS:
         return _export(search, fmt, query_args)
 
-    page = (
-        search_page(current_user, search, request.args.get("page", 1, type=int)) if valid else None
-    )
+    page = search_page(current_user, search, page_arg()) if valid else None
     return render_template(
         "admin/audit.html", form=form, page=page, query_args=query_args, compact=compact_changes
     )

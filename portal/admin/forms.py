@@ -8,6 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.admin.audit_query import ACTION_LABELS
+from portal.branches.forms import plain_text
 
 _PHONE_NOISE = re.compile(r"[\s\-()]")
 
@@ -48,11 +49,12 @@ class AuditSearchForm(FlaskForm):
         _l("Who (mobile number)"), validators=[Optional(), Length(max=30)], filters=[_strip]
     )
     action = SelectField(_l("What they did"), choices=[], default="")
+    # plain_text: NUL cannot be searched for (PostgreSQL text cannot hold it), a 500 once.
     object_kind = StringField(
-        _l("Kind of record"), validators=[Optional(), Length(max=40)], filters=[_strip]
+        _l("Kind of record"), validators=[Optional(), Length(max=40), plain_text], filters=[_strip]
     )
     object_id = StringField(
-        _l("Record number"), validators=[Optional(), Length(max=40)], filters=[_strip]
+        _l("Record number"), validators=[Optional(), Length(max=40), plain_text], filters=[_strip]
     )
     branch = SelectField(_l("Branch"), coerce=_int_or_none, choices=[])
     date_from = DateField(_l("From (date)"), validators=[Optional()])

@@ -21,6 +21,7 @@ from portal.branches.scope import (
 )
 from portal.exports import export_response
 from portal.extensions import db
+from portal.ids import page_arg
 from portal.permissions import staff_required
 from portal.review import inbox as review_inbox
 from portal.review import kinds
@@ -122,7 +123,7 @@ def inbox():
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
         return _export(fmt, kind, branch)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     result = review_inbox.inbox_page(current_user, kind, branch, page)
     choices = review_inbox.branch_filter_choices(current_user)
     if branch is not None and branch.id not in {c.id for c in choices}:
@@ -340,8 +341,4 @@ def inbox_bulk():
 
 def _parse_and_find(value: str):
     kind_key, _sep, raw_id = value.partition(":")
-    try:
-        obj_id = int(raw_id)
-    except ValueError:
-        return None
-    return review_inbox.find_in_scope(current_user, kind_key, obj_id)
+    return review_inbox.find_in_scope(current_user, kind_key, raw_id)

@@ -16,9 +16,8 @@ from portal.branches.home_branch import (
 from portal.branches.home_branch_forms import BranchSearchForm, HomeBranchRequestForm, WithdrawForm
 from portal.branches.models import Branch
 from portal.extensions import db
+from portal.ids import as_id
 from portal.review.services import ReviewError, withdraw
-
-MAX_ID = 2**31  # ids are 32-bit integers on PostgreSQL: a bigger one is simply not found
 
 
 @bp.get("/mine")
@@ -75,7 +74,7 @@ def request_home_branch():
 @bp.post("/mine/requests/<int:request_id>/withdraw")
 @login_required
 def withdraw_request(request_id: int):
-    req = db.session.get(HomeBranchRequest, request_id) if request_id < MAX_ID else None
+    req = db.session.get(HomeBranchRequest, request_id)  # the route's id is in range
     if req is None or req.user_id != current_user.id:
         abort(404)
     form = WithdrawForm()
@@ -94,11 +93,8 @@ def _open_branch_or_404(value) -> Branch | None:
     """An optional ?branch= / ?under= id: absent gives None; junk or a closed branch 404s."""
     if value in (None, ""):
         return None
-    try:
-        branch_id = int(value)
-    except (TypeError, ValueError):
-        abort(404)
-    branch = db.session.get(Branch, branch_id) if 0 < branch_id < MAX_ID else None
+    branch_id = as_id(value)
+    branch = db.session.get(Branch, branch_id) if branch_id is not None else None
     if branch is None or not branch.is_open:
         abort(404)
     return branch

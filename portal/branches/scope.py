@@ -23,6 +23,7 @@ from portal import plainrows
 from portal.branches.models import Branch, StaffRole, name_in
 from portal.branches.signals import access_refused
 from portal.extensions import db
+from portal.ids import as_id
 
 REVIEW_ROLES = frozenset({"admin", "officer"})
 AUDIT_ROLES = frozenset({"admin", "auditor"})
@@ -32,7 +33,6 @@ STAFF_LIST_ROLES = frozenset({"admin", "auditor"})
 # When one user holds several roles that reach a branch, the strongest one speaks for them
 # (the audit log's actor_role, the grant a scope is shown under).
 ROLE_ORDER = ("admin", "officer", "auditor")
-MAX_ID = 2**31 - 1
 
 
 class BranchLabel(NamedTuple):
@@ -248,12 +248,8 @@ def is_national_admin(user) -> bool:
 
 
 def _get(model, object_id):
-    # Ids are 32-bit on PostgreSQL: a bigger (or junk) id is simply not found, not a 500.
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
-        return None
-    return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+    object_id = as_id(object_id)
+    return db.session.get(model, object_id) if object_id is not None else None
 
 
 def refuse_404(user, object_kind: str, object_id, branch: Branch | None):

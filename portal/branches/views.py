@@ -39,6 +39,7 @@ from portal.branches.scope import (
 from portal.errors import render_error
 from portal.exports import export_response
 from portal.extensions import db
+from portal.ids import id_arg, page_arg
 from portal.permissions import staff_required
 from portal.templating import localtime
 
@@ -61,11 +62,6 @@ def _not_allowed(error):
     # A service refused the actor (e.g. the role changed between page and click).
     db.session.rollback()
     return render_error(403)
-
-
-def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if 1 <= page <= 10_000 else 1
 
 
 def _search_text() -> str:
@@ -105,7 +101,7 @@ def _managed_branch(branch_id: int) -> Branch:
 @staff_required()
 def tree():
     paths = scope_paths(current_user)
-    text, page = _search_text(), _page()
+    text, page = _search_text(), page_arg()
     parent, trail = None, []
     if text:
         rows = services.find_branches(
@@ -284,7 +280,7 @@ def reopen(branch_id: int):
 
 
 def _render_staff(branch: Branch, form: GrantRoleForm | None):
-    page = _page()
+    page = page_arg()
     rows = roles.staff_below(branch, offset=(page - 1) * PER_PAGE, limit=PER_PAGE + 1)
     return render_template(
         "branches/staff.html",
@@ -354,7 +350,7 @@ def grant(branch_id: int):
 @staff_required(ADMIN)
 def revoke(role_id: int):
     staff_role = get_in_scope_or_404(StaffRole, role_id, current_user, ADMIN)
-    back = request.args.get("back", type=int)
+    back = id_arg("back")  # read before anything changes: a bad one 404s with nothing done
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not roles.can_revoke(current_user, staff_role):
@@ -362,13 +358,14 @@ def revoke(role_id: int):
     person, role = staff_role.user.masked_phone, ROLE_LABELS[staff_role.role]
     try:
         roles.revoke_role(actor=current_user, staff_role=staff_role)
-        db.session.commit()
+        message = _("%(person)s is no longer %(role)s.", person=person, role=role), "success"
     except roles.RoleError as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        flash(_("%(person)s is no longer %(role)s.", person=person, role=role), "success")
+        message = str(exc.message), "error"
+    # Asked after the revocation: an admin who ended their own role may no longer go back.
     target = back if back and in_scope(current_user, db.session.get(Branch, back), ADMIN) else None
+    db.session.commit()  # the request's one commit, once every step has run
+    flash(*message)
     return redirect(url_for(".staff", branch_id=target or staff_role.branch_id))
 
 

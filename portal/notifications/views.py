@@ -23,7 +23,8 @@ bp.after_app_request(dispatch_after_response)
 
 
 def _normalise_filter(value: str) -> str:
-    value = "".join(value.split())[:254]
+    # No whitespace, and no NUL: PostgreSQL text cannot hold it, even in a LIKE pattern.
+    value = "".join(value.replace("\x00", "").split())[:254]
     if value.startswith("+86"):
         value = value[3:]
     return value

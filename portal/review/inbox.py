@@ -28,6 +28,7 @@ from portal.branches.scope import (
 )
 from portal.branches.signals import access_refused
 from portal.extensions import db
+from portal.ids import as_id
 from portal.review import tallies
 from portal.review.kinds import ReviewKind, get_kind, kinds
 from portal.review.models import PENDING
@@ -197,12 +198,12 @@ def iter_inbox(
         yield from load_cards(keys[start : start + batch])
 
 
-def find_in_scope(user, key: str, object_id: int):
+def find_in_scope(user, key: str, object_id: int | str):
     """The review object of kind `key` and id `object_id` if the user may review it
     (its deciding branch is in their review scope), else None (the view answers 404; a
     refusal of an existing item is audited)."""
-    kind = get_kind(key)
-    if kind is None or not 0 < object_id < 2**31:  # 32-bit ids: bigger ones do not exist
+    kind, object_id = get_kind(key), as_id(object_id)
+    if kind is None or object_id is None:
         return None
     obj = db.session.get(kind.model, object_id)
     if obj is not None and not can_review(user, obj):
