@@ -45,7 +45,7 @@ lint: install
 # Re-extract messages and merge them into the catalogues (then translate the new ones).
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
 
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the slower Python client"

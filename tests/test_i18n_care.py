@@ -217,8 +217,7 @@ def test_plain_text_bodies_are_not_escaped_and_pages_are(
         select(Notification).where(Notification.kind == "review_decision")
     ).one()
     assert sms.body == (
-        "Red Cross: Tom & Jerry <b> could not approve your request (Home branch request). "
-        "Reason: Ask <Tom> & co"
+        "【红十字博爱】Home branch request: not approved by Tom & Jerry <b>. Reason: Ask <Tom> & co"
     )
 
     client = english_client(app)

@@ -48,6 +48,7 @@ def person(make_user):
     def make(locale="en", **fields):
         user = make_user(locale=locale)
         values = {"full_name": "张丽娟", "doc_type": "resident_id", "doc_number": NUMBER}
+        values["id_consent"] = True
         save_profile(user, **{**values, **fields})
         db.session.commit()
         return user

@@ -56,6 +56,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.accounts.models import User
     from portal.branches.home_branch import KIND, HomeBranchRequest
     from portal.branches.models import Branch, StaffRole
+    from portal.consent import policy
     from portal.demo import load_all
 
     load_all()
@@ -72,6 +73,7 @@ def _demo(app) -> SimpleNamespace:
             "obj_id": pending.id,
             "request_id": pending.id,
             "role_id": db.session.scalar(select(StaffRole.id).limit(1)),
+            "version": policy.CURRENT,
         },
     )
 
