@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.accounts.throttle import retry_after_seconds
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ def wait_text(seconds: int) -> str:
 
 def render_too_many(error: HTTPException):
     """The 429 page, naming the real wait, with a Retry-After header that matches it."""
-    from portal.accounts.throttle import retry_after_seconds
-
     seconds = retry_after_seconds(error)
     if seconds is None:
         return render_error(429)

@@ -21,7 +21,7 @@ from portal.accounts import identity
 from portal.accounts.identity import RESIDENT_ID, IdentityError
 from portal.accounts.models import RealNameProfile, User
 from portal.consent import services as consent
-from portal.consent.purposes import ID_DOCUMENT
+from portal.consent.purposes import ID_DOCUMENT, on_withdrawal
 from portal.extensions import db
 from portal.timeutil import today_local
 
@@ -236,3 +236,7 @@ def _apply(profile, name, doc_type, number, born, sex) -> list[str]:
             profile.doc_number_masked = identity.mask_document(doc_type, number)
             changed.append("doc_number")
     return changed
+
+
+# Withdrawing the consent to process the ID number deletes the profile it was given for.
+on_withdrawal(ID_DOCUMENT, lambda user: forget_profile(user, reason="consent_withdrawn"))

@@ -5,13 +5,14 @@ version (the old one stays here: the ledger names the version each person agreed
 the last version listed is the one asked for now. Later features (membership,
 volunteering, marrow and organ registrations) add their purposes here.
 
-`withdrawal_effect` names what happens to the data when the consent is withdrawn
-(PIPL art. 47: data processed on a consent that is withdrawn is deleted), and
+What happens to the data when a consent is withdrawn (PIPL art. 47: data processed on
+a consent that is withdrawn is deleted) is registered by the feature that holds the
+data, with `on_withdrawal()` (this package sits below the features); the purpose's
 `withdrawal_warning` tells the person before they confirm.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -25,7 +26,6 @@ class Purpose:
     texts: dict[str, object]  # version -> the lazy consent text shown beside the tick box
     give_at: str | None = None  # the endpoint of the form where the consent is asked for
     withdrawal_warning: object | None = None
-    withdrawal_effect: Callable | None = field(default=None, compare=False)
 
     @property
     def version(self) -> str:
@@ -35,13 +35,6 @@ class Purpose:
     @property
     def text(self):
         return self.texts[self.version]
-
-
-def _forget_id_document(user) -> None:
-    # accounts.profiles imports the consent services, so it is imported only when needed.
-    from portal.accounts.profiles import forget_profile
-
-    forget_profile(user, reason="consent_withdrawn")
 
 
 PURPOSES: dict[str, Purpose] = {
@@ -66,7 +59,6 @@ PURPOSES: dict[str, Purpose] = {
                 "decisions already made stay as they are. To join as a member, volunteer or "
                 "donor you will need to add your profile again and agree again."
             ),
-            withdrawal_effect=_forget_id_document,
         ),
     )
 }
@@ -74,3 +66,16 @@ PURPOSES: dict[str, Purpose] = {
 
 def get(key: str) -> Purpose | None:
     return PURPOSES.get(key)
+
+
+_WITHDRAWAL_EFFECTS: dict[str, Callable] = {}
+
+
+def on_withdrawal(key: str, effect: Callable) -> None:
+    """Have `effect(user)` run, in the withdrawing transaction, when `user` withdraws
+    consent to `key` (the feature holding the data calls this at import time)."""
+    _WITHDRAWAL_EFFECTS[key] = effect
+
+
+def withdrawal_effect(key: str) -> Callable | None:
+    return _WITHDRAWAL_EFFECTS.get(key)

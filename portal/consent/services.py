@@ -4,6 +4,7 @@ consent is written in the same transaction as the data it allows."""
 from sqlalchemy import func, select
 
 from portal import audit
+from portal.consent import purposes
 from portal.consent.models import GIVEN, WITHDRAWN, ConsentRecord
 from portal.consent.purposes import PURPOSES, Purpose
 from portal.extensions import db
@@ -65,7 +66,7 @@ def withdraw(user, purpose: str, *, ip: str | None = None) -> ConsentRecord:
 
     Refuses (ConsentError): an unknown purpose, or a consent that does not stand now.
     """
-    p = _purpose(purpose)
+    _purpose(purpose)
     standing = current(user, purpose)
     if standing is None or not standing.is_given:
         raise ConsentError(f"{purpose} is not given")
@@ -74,8 +75,9 @@ def withdraw(user, purpose: str, *, ip: str | None = None) -> ConsentRecord:
     )
     db.session.add(row)
     db.session.flush()
-    if p.withdrawal_effect is not None:
-        p.withdrawal_effect(user)
+    effect = purposes.withdrawal_effect(purpose)
+    if effect is not None:
+        effect(user)
     audit.record(
         "consent_withdrawn",
         actor=user,
