@@ -71,18 +71,19 @@ VIEW_MODULES = (
     "portal.admin.views",
     "portal.admin.inbox_views",
     "portal.admin.audit_views",
+    "portal.cards.views",
 )
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import accounts, admin, branches, consent, main, notifications
+    from portal import accounts, admin, branches, cards, consent, main, notifications
     from portal.ids import init_ids
 
     init_ids(app)  # before the rules are added: each takes its converter then
 
     for name in VIEW_MODULES:
         importlib.import_module(name)
-    for package in (main, accounts, consent, notifications, branches, admin):
+    for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
 

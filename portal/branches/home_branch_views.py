@@ -17,7 +17,16 @@ from portal.branches.home_branch_forms import BranchSearchForm, HomeBranchReques
 from portal.branches.models import Branch
 from portal.extensions import db
 from portal.ids import as_id
+from portal.main.my_red_cross import Section, register_section
 from portal.review.services import ReviewError, withdraw
+
+
+def _my_section(user) -> dict:
+    pending = home_branch.pending_request(user)
+    return {"home": user.home_branch, "pending": pending, "form": WithdrawForm()}
+
+
+register_section(Section("home_branch", 10, "branches/_my_section.html", _my_section))
 
 
 @bp.get("/mine")

@@ -16,8 +16,9 @@ class Tile:
 
 
 TILES = [
+    Tile("main.my_red_cross", _l("My Red Cross: everything you have joined or asked for")),
     Tile("membership.join", _l("Join the Red Cross as a member")),
-    Tile("volunteers.index", _l("Volunteer and record your service hours")),
+    Tile("volunteering.join", _l("Volunteer and record your service hours")),
     Tile("marrow.register", _l("Pre-register as a stem cell (marrow) donor")),
     Tile("organ.register", _l("Register a wish to donate organs or your body")),
     Tile("training.classes", _l("Book a first-aid class")),

@@ -1,9 +1,10 @@
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from portal.extensions import csrf, db
 from portal.main import bp
+from portal.main.my_red_cross import sections_for
 from portal.main.tiles import available_tiles
 from portal.security import is_safe_next
 
@@ -16,6 +17,13 @@ def _back():
 @bp.get("/")
 def index():
     return render_template("main/index.html", tiles=available_tiles())
+
+
+@bp.get("/my")
+@login_required
+def my_red_cross():
+    """Every role and application the citizen has, one section per feature."""
+    return render_template("main/my_red_cross.html", sections=sections_for(current_user))
 
 
 @bp.post("/language")

@@ -74,6 +74,7 @@ def _demo(app) -> SimpleNamespace:
             "request_id": pending.id,
             "role_id": db.session.scalar(select(StaffRole.id).limit(1)),
             "version": policy.CURRENT,
+            "token": "no-such-card",
         },
     )
 
