@@ -3,6 +3,7 @@ loopback port, a logged-in cookie, and latency measurement (wrk, else a bounded 
 client). Everything stays on 127.0.0.1."""
 
 import base64
+import os
 import re
 import secrets
 import shutil
@@ -30,9 +31,9 @@ def bench_environment() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(32),
         "FIELD_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FLASK_APP": "wsgi",
-        # Rate limits in each worker's memory, which production refuses without this:
-        # the benchmark sends no POST, so no limit is ever counted.
-        "SINGLE_WORKER": "1",
+        # As production runs: rate limits and the dashboard's figures in Redis, shared by
+        # the workers (a database of its own, so the tests' keys are never touched).
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
     }
 
 
