@@ -288,3 +288,20 @@ def test_join_page_for_visitors_and_citizens(app, browser_client):
     visitor = english_client(app)
     assert visitor.get("/volunteer/").status_code == 200
     assert "Register as a volunteer" in browser_client.get("/volunteer/").get_data(as_text=True)
+
+
+def test_the_dashboard_counts_approved_volunteers_up_the_tree(app, citizen, officer, tree):
+    from portal.admin.indicators import get_indicator, rollup
+    from portal.branches.scope import ids_under
+
+    indicator = get_indicator("volunteers")
+    assert indicator.live
+    year = today_local().year
+    assert rollup(indicator, ids_under([tree.n.path]), [tree.c], year)[tree.c.id].this_year == 0
+    application = services.apply(citizen, tree.a, details(), agreed_code=True)
+    db.session.commit()
+    assert rollup(indicator, ids_under([tree.n.path]), [tree.c], year)[tree.c.id].this_year == 0
+    decide(application, officer, "approve")
+    db.session.commit()
+    figures = rollup(indicator, ids_under([tree.n.path]), [tree.c, tree.b], year)
+    assert figures[tree.c.id].this_year == 1 and figures[tree.b.id].this_year == 0

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, literal_column, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.identity import age_on
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.phone import mask_phone
+from portal.admin.indicators import register_indicator
 from portal.branches.models import Branch
 from portal.cards.services import (
     CardKind,
@@ -381,4 +382,28 @@ def _by_number(number: str, surname: str) -> PublicCard | None:
 
 register_card_kind(
     CardKind(key=KIND, label=_l("Volunteer card"), by_token=_by_token, by_number=_by_number)
+)
+
+
+# --- the dashboard -----------------------------------------------------------------------
+
+
+def volunteers_registered(branch_ids, start, end):
+    """Volunteers of `branch_ids` by the time they were registered (approved)."""
+    return select(
+        Volunteer.branch_id.label("branch_id"),
+        Volunteer.registered_at.label("at"),
+        literal_column("1", Integer).label("amount"),
+    ).where(
+        Volunteer.branch_id.in_(branch_ids),
+        Volunteer.registered_at >= start,
+        Volunteer.registered_at < end,
+    )
+
+
+register_indicator(
+    "volunteers",
+    _l("New registered volunteers"),
+    volunteers_registered,
+    note=_l("Counted by the year the branch approved the volunteer."),
 )
