@@ -73,6 +73,7 @@ VIEW_MODULES = (
     "portal.admin.audit_views",
     "portal.cards.views",
     "portal.volunteering.views",
+    "portal.volunteering.staff_views",
 )
 
 
@@ -87,6 +88,9 @@ def _register_blueprints(app: Flask) -> None:
     for package in (main, accounts, consent, notifications, branches, admin, cards, volunteering):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
+    from portal.volunteering.staff_views import staff_bp as volunteer_staff_bp
+
+    app.register_blueprint(volunteer_staff_bp)
 
 
 def _init_request_hooks(app: Flask) -> None:

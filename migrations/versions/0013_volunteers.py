@@ -97,7 +97,40 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_volunteers_branch_id'), ['branch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_volunteers_registered_at'), ['registered_at'], unique=False)
 
+    op.create_table(
+        'volunteer_teams',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('branch_id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('service_area', sa.String(length=30), nullable=False),
+        sa.Column('leader_name', sa.String(length=50), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_volunteer_teams_branch_id_branches')),
+        sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_volunteer_teams_created_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_teams')),
+        sa.UniqueConstraint('branch_id', 'name', name=op.f('uq_volunteer_teams_branch_id_name')),
+    )
+    with op.batch_alter_table('volunteer_teams', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_teams_branch_id'), ['branch_id'], unique=False)
+
+    op.create_table(
+        'volunteer_team_members',
+        sa.Column('team_id', sa.Integer(), nullable=False),
+        sa.Column('volunteer_id', sa.Integer(), nullable=False),
+        sa.Column('added_at', sa.DateTime(), nullable=False),
+        sa.Column('added_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_volunteer_team_members_added_by_id_users')),
+        sa.ForeignKeyConstraint(['team_id'], ['volunteer_teams.id'], name=op.f('fk_volunteer_team_members_team_id_volunteer_teams')),
+        sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_volunteer_team_members_volunteer_id_volunteers')),
+        sa.PrimaryKeyConstraint('team_id', 'volunteer_id', name=op.f('pk_volunteer_team_members')),
+    )
+    with op.batch_alter_table('volunteer_team_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_volunteer_id'), ['volunteer_id'], unique=False)
+
 
 def downgrade():
+    op.drop_table('volunteer_team_members')
+    op.drop_table('volunteer_teams')
     op.drop_table('volunteers')
     op.drop_table(APPS)

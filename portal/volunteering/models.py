@@ -7,7 +7,7 @@ volunteer's own pages and by staff who decide on them."""
 import json
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import crypto
@@ -111,3 +111,35 @@ class Volunteer(_Details, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+
+class VolunteerTeam(db.Model):
+    """A service team (服务队) of a branch; its members are volunteers of the branch's
+    subtree."""
+
+    __tablename__ = "volunteer_teams"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    service_area: Mapped[str] = mapped_column(String(30))
+    leader_name: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    branch = relationship("Branch")
+    members = relationship(
+        "Volunteer", secondary="volunteer_team_members", order_by="Volunteer.number"
+    )
+
+
+class VolunteerTeamMember(db.Model):
+    __tablename__ = "volunteer_team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_teams.id"), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
