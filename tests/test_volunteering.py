@@ -305,3 +305,19 @@ def test_the_dashboard_counts_approved_volunteers_up_the_tree(app, citizen, offi
     db.session.commit()
     figures = rollup(indicator, ids_under([tree.n.path]), [tree.c, tree.b], year)
     assert figures[tree.c.id].this_year == 1 and figures[tree.b.id].this_year == 0
+
+
+def test_the_demo_has_volunteers_a_pending_one_and_a_team_and_stays_idempotent(app):
+    from portal.demo import load_all
+    from portal.volunteering.models import VolunteerTeam, VolunteerTeamMember
+
+    load_all()
+    load_all()
+    assert count(Volunteer) == 10
+    pending = db.session.scalars(
+        select(VolunteerApplication).where(VolunteerApplication.status == "pending")
+    ).all()
+    assert len(pending) == 1
+    assert count(VolunteerTeam) == 1 and count(VolunteerTeamMember) == 3
+    numbers = db.session.scalars(select(Volunteer.number)).all()
+    assert "ZY-610302-000001" in numbers and len(set(numbers)) == 10
