@@ -321,3 +321,20 @@ def test_the_demo_has_volunteers_a_pending_one_and_a_team_and_stays_idempotent(a
     assert count(VolunteerTeam) == 1 and count(VolunteerTeamMember) == 3
     numbers = db.session.scalars(select(Volunteer.number)).all()
     assert "ZY-610302-000001" in numbers and len(set(numbers)) == 10
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"skills": "x" * 501},
+        {"health": "\u202e"},
+        {"emergency_phone": "12345"},
+        {"emergency_name": ""},
+        {"service_areas": ["juggling"]},
+        {"availability": []},
+    ],
+)
+def test_the_service_refuses_bad_details_from_any_caller(citizen, tree, change):
+    with pytest.raises(ReviewError):
+        services.apply(citizen, tree.a, details(**change), agreed_code=True)
+    assert count(VolunteerApplication) == 0

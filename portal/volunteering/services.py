@@ -5,6 +5,7 @@ Services take plain values, add and flush only; the views commit."""
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.identity import age_on
 from portal.accounts.models import RealNameProfile, User
-from portal.accounts.phone import mask_phone
+from portal.accounts.phone import mask_phone, try_normalise_phone
 from portal.admin.indicators import register_indicator
 from portal.branches.models import Branch
 from portal.cards.services import (
@@ -30,6 +31,7 @@ from portal.numbering.services import next_number
 from portal.review.kinds import ReviewKind, card_select, register_kind
 from portal.review.models import PENDING
 from portal.review.services import ReviewError
+from portal.textcheck import has_hidden_characters
 from portal.timeutil import today_local, utcnow
 from portal.volunteering.models import ACTIVE, LEFT, SUSPENDED, Volunteer, VolunteerApplication
 
@@ -128,7 +130,27 @@ def can_receive(branch: Branch | None) -> bool:
     return branch is not None and branch.is_open and branch.level != "national"
 
 
+# The longest each free-text detail may be (the forms say so beside the field).
+TEXT_LIMITS = {
+    "skills": 500,
+    "languages": 200,
+    "emergency_name": 50,
+    "emergency_relation": 20,
+    "health": 300,
+}
+
+
 def _check_details(details: Details) -> None:
+    """The rules the forms check, again for any other caller: nothing half-written or
+    too long for its column, whoever calls."""
+    for name, limit in TEXT_LIMITS.items():
+        value = getattr(details, name) or ""
+        if len(value) > limit or has_hidden_characters(value, multiline=True):
+            raise ReviewError(_l("Please check what you typed."))
+    if not details.emergency_name or not details.emergency_relation:
+        raise ReviewError(_l("Please give an emergency contact."))
+    if try_normalise_phone(details.emergency_phone) != details.emergency_phone:
+        raise ReviewError(_l("Please enter their mobile number."))
     areas = [a for a in details.service_areas if a in SERVICE_AREAS]
     if not areas or len(areas) != len(details.service_areas):
         raise ReviewError(_l("Please choose at least one service area."))
@@ -253,7 +275,7 @@ def _add_number_to_sms(application: VolunteerApplication, number: str) -> None:
     )
     if sms is None:
         return
-    with force_locale(user.locale or "zh"):
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         sms.body = sms.body + " " + _("Your volunteer number is %(number)s.", number=number)
 
 
