@@ -338,3 +338,14 @@ def test_the_service_refuses_bad_details_from_any_caller(citizen, tree, change):
     with pytest.raises(ReviewError):
         services.apply(citizen, tree.a, details(**change), agreed_code=True)
     assert count(VolunteerApplication) == 0
+
+
+def test_one_sms_in_chinese_carries_the_number(app, make_user, officer, tree):
+    user = make_user(locale="zh", home_branch_id=tree.a.id)
+    add_profile(user)
+    application = services.apply(user, tree.a, details(), agreed_code=True)
+    decide(application, officer, "approve")
+    db.session.commit()
+    (sms,) = db.session.scalars(select(Notification).where(Notification.recipient == user.phone))
+    number = services.volunteer_of(user).number
+    assert sms.body.endswith(f"通过。您的志愿者编号为{number}。")

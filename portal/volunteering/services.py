@@ -275,8 +275,11 @@ def _add_number_to_sms(application: VolunteerApplication, number: str) -> None:
     )
     if sms is None:
         return
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        sms.body = sms.body + " " + _("Your volunteer number is %(number)s.", number=number)
+    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        line = _("Your volunteer number is %(number)s.", number=number)
+    # Chinese sentences follow each other without a space.
+    sms.body = sms.body + ("" if locale.startswith("zh") else " ") + line
 
 
 # --- the inbox ---------------------------------------------------------------------------
