@@ -1,7 +1,10 @@
 """Staff side of volunteering: the scoped list, search, filters, detail (audited view),
 status changes, CSV export, teams; a sibling branch's officer gets 404 everywhere."""
 
+from io import BytesIO
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.audit.models import AuditEntry

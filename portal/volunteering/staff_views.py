@@ -22,7 +22,7 @@ from portal.branches.scope import (
     get_in_scope_or_404,
     scoped_branch_ids,
 )
-from portal.exports import csv_response
+from portal.exports import export_response
 from portal.extensions import db
 from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
@@ -150,7 +150,8 @@ def export():
         _("Registered"),
     ]
     rows = list(staff.export_rows(_statement(filters), str(get_locale())))
-    return csv_response("volunteers", header, rows)
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    return export_response(fmt, "volunteers", header, rows, title=_("Volunteers"))
 
 
 def _volunteer_or_404(volunteer_id: int) -> Volunteer:
