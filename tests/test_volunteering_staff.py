@@ -121,6 +121,10 @@ def test_csv_export_masks_the_id_number(world, as_user):
     assert "张晓明" in text and "6****************1" in text
     assert world["volunteers"][0].number in text
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "volunteers_exported"))
+    xlsx = as_user(world["a"]).get("/admin/volunteering/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    cells = [c.value for row in load_workbook(BytesIO(xlsx.data)).active.iter_rows() for c in row]
+    assert "6****************1" in cells and "张晓明" in cells
 
 
 def test_teams_take_volunteers_of_the_subtree_only(world, as_user, tree, make_user):
