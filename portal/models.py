@@ -7,3 +7,9 @@ from portal.consent.models import ConsentRecord  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.numbering.models import NumberSeries  # noqa: F401
 from portal.review.models import PendingTally  # noqa: F401
+from portal.volunteering.models import (  # noqa: F401
+    Volunteer,
+    VolunteerApplication,
+    VolunteerTeam,
+    VolunteerTeamMember,
+)

@@ -39,6 +39,8 @@ MUST_MEASURE = {
         "accounts.edit_profile": ".notice",  # the saved document number
         "branch_public.my_branch": "dl.facts",
         "accounts.sessions": "main form",
+        "volunteering.card": ".card svg",
+        "volunteering.edit": "main form",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -48,6 +50,9 @@ MUST_MEASURE = {
         "branches.tree": "main li a",
         "branches.staff": "table tbody tr",
         "branches.detail": "main h1",
+        "volunteer_staff.volunteers": "table tbody tr",
+        "volunteer_staff.volunteer": "main form",
+        "volunteer_staff.team": "main li",
     },
 }
 
@@ -58,6 +63,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.volunteering.models import Volunteer, VolunteerTeam
 
     load_all()
     db.session.commit()
@@ -75,6 +81,8 @@ def _demo(app) -> SimpleNamespace:
             "role_id": db.session.scalar(select(StaffRole.id).limit(1)),
             "version": policy.CURRENT,
             "token": "no-such-card",
+            "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
+            "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
         },
     )
 
