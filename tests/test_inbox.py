@@ -342,6 +342,19 @@ def test_cards_of_several_kinds_come_oldest_first(tree, pending, staff, client, 
     assert f"asks for {tree.a.name_en} as their branch" in page
 
 
+def test_pages_of_several_kinds_follow_on_without_gaps_or_repeats(
+    tree, pending, staff, client, login, second_kind
+):
+    """Each kind's part of a page is cut on its own (so it reads in index order and
+    stops early); the pages still follow on, oldest first across kinds."""
+    made = [pending(tree.a, age=timedelta(minutes=60 - m)) for m in range(15)]
+    login(client, staff(tree.a))
+    first = keys(client.get("/admin/inbox").get_data(as_text=True))
+    second = keys(client.get("/admin/inbox?page=2").get_data(as_text=True))
+    assert first + second == [k for r in made for k in (key(r), f"zz_copy:{r.id}")]
+    assert (len(first), len(second)) == (20, 10)
+
+
 # --- the item page and decisions ------------------------------------------------------------
 
 

@@ -106,16 +106,23 @@ def _filters(user, kind: ReviewKind | None, branch: Branch | None):
     return paths, ([kind] if kind is not None else kinds())
 
 
-def _ordered_keys(chosen: Sequence[ReviewKind], paths: list[str]):
-    """(kind, id) of every pending item of `chosen` kinds under `paths`, oldest first."""
-    parts = [
-        select(
+def _ordered_keys(chosen: Sequence[ReviewKind], paths: list[str], first: int | None = None):
+    """(kind, id) of every pending item of `chosen` kinds under `paths`, oldest first;
+    with `first`, only enough for the first `first` rows. Each kind's part is then
+    ordered and cut on its own, so it is read in index order and stops early: a union
+    sorted only as a whole would read every pending item in scope first."""
+    parts = []
+    for kind in chosen:
+        part = select(
             literal(kind.key).label("kind"),
             kind.model.id.label("id"),
             kind.model.created_at.label("created_at"),
         ).where(pending_clause(kind.model), under_any(paths, kind.model.branch_path))
-        for kind in chosen
-    ]
+        if first is not None and len(chosen) > 1:
+            # A subquery of its own: SQLite allows no ORDER BY or LIMIT in a UNION's parts.
+            cut = part.order_by(kind.model.created_at, kind.model.id).limit(first).subquery()
+            part = select(cut.c.kind, cut.c.id, cut.c.created_at)
+        parts.append(part)
     pending = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     return select(pending.c.kind, pending.c.id).order_by(
         pending.c.created_at, pending.c.kind, pending.c.id
@@ -168,20 +175,22 @@ def inbox_page(
     page = max(1, page)
     keys: list[tuple[str, int]] = []
     if paths:
-        ordered = _ordered_keys(chosen, paths)
-        keys = _page_of(ordered, page)
+        keys = _page_of(chosen, paths, page)
         if not keys and page > 1:
             # Past the end: the last page there is (counted, not taken from the tallies).
-            total = db.session.scalar(select(db.func.count()).select_from(ordered.subquery()))
+            everything = _ordered_keys(chosen, paths).subquery()
+            total = db.session.scalar(select(db.func.count()).select_from(everything))
             page = max(1, -(-total // PAGE_SIZE))
-            keys = _page_of(ordered, page)
+            keys = _page_of(chosen, paths, page)
     has_next = len(keys) > PAGE_SIZE
     return InboxPage(load_cards(keys[:PAGE_SIZE]), counts, page, has_next)
 
 
-def _page_of(ordered, page: int) -> list[tuple[str, int]]:
+def _page_of(chosen, paths, page: int) -> list[tuple[str, int]]:
     # One more than a page: whether there is a next page, without counting.
-    query = ordered.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    offset = (page - 1) * PAGE_SIZE
+    ordered = _ordered_keys(chosen, paths, first=offset + PAGE_SIZE + 1)
+    query = ordered.limit(PAGE_SIZE + 1).offset(offset)
     return [(k, i) for k, i in db.session.execute(query)]
 
 
