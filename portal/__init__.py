@@ -72,18 +72,21 @@ VIEW_MODULES = (
     "portal.admin.inbox_views",
     "portal.admin.audit_views",
     "portal.cards.views",
+    "portal.membership.views",
 )
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import accounts, admin, branches, cards, consent, main, notifications
+    from portal import accounts, admin, branches, cards, consent, main, membership, notifications
     from portal.ids import init_ids
 
     init_ids(app)  # before the rules are added: each takes its converter then
 
     for name in VIEW_MODULES:
         importlib.import_module(name)
-    for package in (main, accounts, consent, notifications, branches, admin, cards):
+    for package in (
+        main, accounts, consent, notifications, branches, admin, cards, membership
+    ):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
 
