@@ -84,9 +84,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for name in VIEW_MODULES:
         importlib.import_module(name)
-    for package in (
-        main, accounts, consent, notifications, branches, admin, cards, membership
-    ):
+    for package in (main, accounts, consent, notifications, branches, admin, cards, membership):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
 

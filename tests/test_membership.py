@@ -31,7 +31,9 @@ def world(make_branch, make_user, grant_role):
     add_profile(citizen, NAME)
     officer = grant_role(make_user(locale="en"), a, "officer")
     sibling = grant_role(make_user(locale="en"), b, "officer")
-    return SimpleNamespace(n=n, p=p, c=c, a=a, b=b, citizen=citizen, officer=officer, sibling=sibling)
+    return SimpleNamespace(
+        n=n, p=p, c=c, a=a, b=b, citizen=citizen, officer=officer, sibling=sibling
+    )
 
 
 def _form(where, **over):
@@ -91,7 +93,9 @@ def test_the_whole_journey(world, client, login, app):
     assert member.number == "HY-610302-000001" and member.status == "active"
     assert member.valid_from == today_local()
     assert member.valid_until == services.add_years(today_local(), 3)
-    decisions = db.session.scalars(select(Notification).where(Notification.kind == "review_decision"))
+    decisions = db.session.scalars(
+        select(Notification).where(Notification.kind == "review_decision")
+    )
     assert len(list(decisions)) == 1  # one SMS on approval
 
     card = citizen_client.get("/membership/card", headers={"Accept-Language": "en"})
@@ -102,9 +106,7 @@ def test_the_whole_journey(world, client, login, app):
     assert verify.status_code == 200 and "HY-610302-000001" in html and "张*明" in html
     for private in (NAME, "13912345678", "6****************X", "610302199"):
         assert private not in html
-    typed = app.test_client().post(
-        "/verify", data={"number": "hy-610302-000001", "surname": "张"}
-    )
+    typed = app.test_client().post("/verify", data={"number": "hy-610302-000001", "surname": "张"})
     assert typed.status_code == 200 and "张*明" in typed.get_data(as_text=True)
     assert NAME not in typed.get_data(as_text=True)
 
@@ -139,9 +141,7 @@ def test_without_a_profile_the_page_links_to_it_and_posting_writes_nothing(
 )
 def test_bad_input_is_refused_beside_the_field_and_kept(world, client, login, over, message):
     login(client, world.citizen)
-    r = client.post(
-        "/membership/", data=_form(world.a, **over), headers={"Accept-Language": "en"}
-    )
+    r = client.post("/membership/", data=_form(world.a, **over), headers={"Accept-Language": "en"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and message in html
     assert "宝鸡市渭滨区经二路" in html or "address" in over  # typed values kept
@@ -221,9 +221,7 @@ def test_renewal_only_near_the_end_and_from_the_later_date(world, client, login)
     assert client.post("/membership/renew").status_code == 302
     db.session.expire_all()
     assert db.session.get(Member, member.id).valid_until == services.add_years(end, 3)
-    assert db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "membership_renewed")
-    )
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership_renewed"))
     member = db.session.get(Member, member.id)
     member.valid_until = today_local() - timedelta(days=100)
     member.status = "expired"
@@ -246,9 +244,11 @@ def test_resigning_ends_the_membership_and_the_card_no_longer_verifies_as_valid(
     db.session.expire_all()
     member = db.session.get(Member, member.id)
     assert member.status == "resigned" and member.end_reason == "工作调动"
-    html = app.test_client().get(
-        f"/verify/{member.card_token}", headers={"Accept-Language": "en"}
-    ).get_data(as_text=True)
+    html = (
+        app.test_client()
+        .get(f"/verify/{member.card_token}", headers={"Accept-Language": "en"})
+        .get_data(as_text=True)
+    )
     assert "Resigned" in html
     assert client.post("/membership/resign", data={}).status_code == 404
     # They may apply again; approval reuses the row with a new number.

@@ -9,8 +9,11 @@ from flask_login import current_user, login_required
 from portal.cards.services import qr_svg
 from portal.extensions import db
 from portal.main.my_red_cross import Section, register_section
-from portal.membership import applications  # noqa: F401  (registers the kinds)
-from portal.membership import bp, services
+from portal.membership import (
+    applications,  # noqa: F401  (registers the kinds)
+    bp,
+    services,
+)
 from portal.membership.charter import CHARTER_POINTS, CHARTER_VERSION
 from portal.membership.forms import ApplyForm, RenewForm, ResignForm, WithdrawForm
 from portal.review.services import ReviewError, withdraw
