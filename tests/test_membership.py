@@ -5,7 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
@@ -260,3 +260,43 @@ def test_card_page_needs_a_membership(world, client, login):
     login(client, world.citizen)
     assert client.get("/membership/card").status_code == 404
     assert client.get("/membership/", headers={"Accept-Language": "en"}).status_code == 200
+
+
+def test_expire_twice_sends_each_notice_once(world, app):
+    member = _member(world)
+    runner = app.test_cli_runner()
+
+    def sms(kind):
+        return db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.kind == kind)
+        )
+
+    member.valid_until = today_local() + timedelta(days=20)
+    db.session.commit()
+    for _ in range(2):
+        result = runner.invoke(args=["membership", "expire"])
+        assert result.exit_code == 0, result.output
+    assert sms("membership_expiring") == 1 and sms("membership_expired") == 0
+    member = db.session.get(Member, member.id)
+    member.valid_until = today_local() - timedelta(days=1)
+    db.session.commit()
+    for _ in range(2):
+        assert runner.invoke(args=["membership", "expire"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).status == "expired"
+    assert sms("membership_expiring") == 1 and sms("membership_expired") == 1
+
+
+def test_the_members_indicator_is_live_and_counts_new_members(world):
+    from portal.admin.indicators import get_indicator, total, year_windows
+
+    _member(world)
+    indicator = get_indicator("members")
+    assert indicator.live
+    _, start, end = year_windows(today_local().year)
+    from portal.branches.models import Branch
+
+    ids = select(Branch.id).where(Branch.id.in_([world.a.id]))
+    assert total(indicator, ids, start, end) == 1
+    ids = select(Branch.id).where(Branch.id.in_([world.b.id]))
+    assert total(indicator, ids, start, end) == 0

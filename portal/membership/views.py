@@ -10,8 +10,9 @@ from portal.cards.services import qr_svg
 from portal.extensions import db
 from portal.main.my_red_cross import Section, register_section
 from portal.membership import (
-    applications,  # noqa: F401  (registers the kinds)
+    applications,  # noqa: F401  (registers the review and card kinds)
     bp,
+    indicator,  # noqa: F401  (makes the dashboard's "members" figure live)
     services,
 )
 from portal.membership.charter import CHARTER_POINTS, CHARTER_VERSION
