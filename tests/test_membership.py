@@ -300,3 +300,17 @@ def test_the_members_indicator_is_live_and_counts_new_members(world):
     assert total(indicator, ids, start, end) == 1
     ids = select(Branch.id).where(Branch.id.in_([world.b.id]))
     assert total(indicator, ids, start, end) == 0
+
+
+def test_the_demo_loads_twice_with_members_a_pending_one_and_one_expiring(app):
+    from portal.demo import load_all
+
+    load_all()
+    members = count(Member)
+    load_all()
+    assert count(Member) == members == 10
+    assert count(MembershipApplication) == 11
+    states = [services.lifecycle(m) for m in db.session.scalars(select(Member))]
+    assert states.count("expiring") == 1
+    numbers = {m.number for m in db.session.scalars(select(Member))}
+    assert "HY-610302-000001" in numbers and "HY-610323-000003" in numbers

@@ -14,6 +14,7 @@ LOADERS = [
     "portal.demo.accounts",
     "portal.demo.staff",
     "portal.demo.workbench",
+    "portal.demo.members",
 ]
 
 
