@@ -73,6 +73,7 @@ VIEW_MODULES = (
     "portal.admin.audit_views",
     "portal.cards.views",
     "portal.membership.views",
+    "portal.membership.staff_views",
 )
 
 
@@ -87,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     for package in (main, accounts, consent, notifications, branches, admin, cards, membership):
         app.register_blueprint(package.bp)
     app.register_blueprint(branches.public_bp)
+    app.register_blueprint(membership.staff_bp)
 
 
 def _init_request_hooks(app: Flask) -> None:

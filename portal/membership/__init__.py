@@ -4,3 +4,6 @@ member gets a number, a term and a card with a QR code; renewal, resignation, ex
 from flask import Blueprint
 
 bp = Blueprint("membership", __name__, url_prefix="/membership")
+
+# The staff pages (list, detail, revoke, export) sit with the other staff pages.
+staff_bp = Blueprint("membership_staff", __name__, url_prefix="/admin/membership")

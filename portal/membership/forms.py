@@ -10,7 +10,7 @@ from portal.membership.services import CITIZEN_TYPES
 from portal.textcheck import plain_multiline_text, plain_text
 
 
-def _strip(value):
+def strip(value):
     # NUL bytes are refused by PostgreSQL; nobody means to type them.
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
@@ -40,7 +40,7 @@ class ApplyForm(FlaskForm):
     )
     occupation = StringField(
         _l("Occupation"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(message=_l("Please fill in your occupation.")),
             Length(max=TEXT_MAX, message=_TOO_LONG),
@@ -49,12 +49,12 @@ class ApplyForm(FlaskForm):
     )
     work_unit = StringField(
         _l("Work unit or school (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=TEXT_MAX, message=_TOO_LONG), plain_text],
     )
     address = StringField(
         _l("Address"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(message=_l("Please fill in your address.")),
             Length(max=TEXT_MAX, message=_TOO_LONG),
@@ -63,7 +63,7 @@ class ApplyForm(FlaskForm):
     )
     motivation = TextAreaField(
         _l("Why you want to join (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=REASON_MAX, message=_TOO_LONG), plain_multiline_text],
     )
     agree = BooleanField(
@@ -84,7 +84,7 @@ class RenewForm(FlaskForm):
 class ResignForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=REASON_MAX, message=_TOO_LONG), plain_multiline_text],
     )
     submit = SubmitField(_l("Resign my membership"))
