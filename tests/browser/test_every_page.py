@@ -38,6 +38,7 @@ MUST_MEASURE = {
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
         "branch_public.my_branch": "dl.facts",
+        "membership.join": "main form",
         "accounts.sessions": "main form",
     },
     "staff": {
@@ -48,6 +49,8 @@ MUST_MEASURE = {
         "branches.tree": "main li a",
         "branches.staff": "table tbody tr",
         "branches.detail": "main h1",
+        "membership_staff.members": "#members li",
+        "membership_staff.member": "dl.facts",
     },
 }
 
@@ -58,6 +61,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.membership.models import Member
 
     load_all()
     db.session.commit()
@@ -75,6 +79,7 @@ def _demo(app) -> SimpleNamespace:
             "role_id": db.session.scalar(select(StaffRole.id).limit(1)),
             "version": policy.CURRENT,
             "token": "no-such-card",
+            "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
         },
     )
 
