@@ -256,11 +256,13 @@ def test_pending_counts_are_scoped_and_name_every_kind(tree, staff, ask):
     decided = ask(tree.a)
     decide(decided, staff(tree.a), "approve")  # decided items are not pending
     db.session.commit()
-    assert workbench.pending_counts_by_kind(staff(tree.a)) == {KIND: 2}
-    assert workbench.pending_counts_by_kind(staff(tree.b)) == {KIND: 1}
-    assert workbench.pending_counts_by_kind(staff(tree.c, "admin")) == {KIND: 3}
-    assert workbench.pending_counts_by_kind(staff(tree.n, "admin")) == {KIND: 4}
-    assert workbench.pending_counts_by_kind(staff(tree.n, "auditor")) == {KIND: 0}
+    # Every registered kind is named, with 0 where nothing of it waits.
+    none_waiting = {k.key: 0 for k in review_kinds.kinds()}
+    assert workbench.pending_counts_by_kind(staff(tree.a)) == {**none_waiting, KIND: 2}
+    assert workbench.pending_counts_by_kind(staff(tree.b)) == {**none_waiting, KIND: 1}
+    assert workbench.pending_counts_by_kind(staff(tree.c, "admin")) == {**none_waiting, KIND: 3}
+    assert workbench.pending_counts_by_kind(staff(tree.n, "admin")) == {**none_waiting, KIND: 4}
+    assert workbench.pending_counts_by_kind(staff(tree.n, "auditor")) == {**none_waiting, KIND: 0}
 
 
 def test_registry_finds_kinds_by_key_and_by_object(tree, ask):
