@@ -25,12 +25,7 @@ def _actions(action):
     return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
 
 
-def test_the_list_searches_by_name_number_and_phone_and_filters_by_status(
-    world,
-    member,
-    client,
-    login,  # noqa: F811
-):
+def test_list_search_and_status_filter(world, member, client, login):  # noqa: F811
     login(client, world.officer)
     for q in ("张晓", "HY-610302-000001", "hy-610302-000001", "5678"):
         html = client.get("/admin/membership/", query_string={"q": q}, headers=EN).get_data(
@@ -51,12 +46,7 @@ def test_the_list_searches_by_name_number_and_phone_and_filters_by_status(
     assert client.get("/admin/membership/?status=junk&page=x").status_code == 200
 
 
-def test_the_member_page_is_logged_and_revocation_needs_a_reason(
-    world,
-    member,
-    client,
-    login,  # noqa: F811
-):
+def test_member_page_logged_and_revoke_needs_reason(world, member, client, login):  # noqa: F811
     login(client, world.officer)
     page = client.get(f"/admin/membership/{member.id}", headers=EN)
     html = page.get_data(as_text=True)
