@@ -55,6 +55,9 @@ class Config:
     CACHE_NO_NULL_WARNING = True
     INDICATOR_CACHE_SECONDS = _env_int("INDICATOR_CACHE_SECONDS", 300)
 
+    # How long a membership runs before it needs renewing (set per installation).
+    MEMBERSHIP_TERM_YEARS = _env_int("MEMBERSHIP_TERM_YEARS", 3)
+
     # Visitors: a signed cookie; signed-in people: server-side sessions (both in one
     # cookie, see portal/sessions.py). A visitor's cookie is refused once older than
     # SESSION_ABSOLUTE_TIMEOUT.

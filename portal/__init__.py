@@ -74,23 +74,35 @@ VIEW_MODULES = (
     "portal.cards.views",
     "portal.volunteering.views",
     "portal.volunteering.staff_views",
+    "portal.membership.views",
+    "portal.membership.staff_views",
 )
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import accounts, admin, branches, cards, consent, main, notifications, volunteering
+    from portal import (
+        accounts,
+        admin,
+        branches,
+        cards,
+        consent,
+        main,
+        membership,
+        notifications,
+        volunteering,
+    )
     from portal.ids import init_ids
 
     init_ids(app)  # before the rules are added: each takes its converter then
 
     for name in VIEW_MODULES:
         importlib.import_module(name)
-    for package in (main, accounts, consent, notifications, branches, admin, cards, volunteering):
+    for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
+    for package in (membership, volunteering):
+        app.register_blueprint(package.bp)
+        app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)
-    from portal.volunteering.staff_views import staff_bp as volunteer_staff_bp
-
-    app.register_blueprint(volunteer_staff_bp)
 
 
 def _init_request_hooks(app: Flask) -> None:

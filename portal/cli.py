@@ -6,6 +6,7 @@ from flask import Flask
 from portal.branches import cli as branches_cli
 from portal.demo import load_all
 from portal.extensions import db
+from portal.membership import cli as membership_cli
 from portal.notifications import cli as notifications_cli
 from portal.review import cli as review_cli
 from portal.sessions import prune_dead_sessions
@@ -28,3 +29,4 @@ def register(app: Flask) -> None:
     notifications_cli.register(app)
     branches_cli.register(app)
     review_cli.register(app)
+    membership_cli.register(app)

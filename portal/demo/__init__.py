@@ -15,6 +15,7 @@ LOADERS = [
     "portal.demo.staff",
     "portal.demo.workbench",
     "portal.demo.volunteers",
+    "portal.demo.members",
 ]
 
 

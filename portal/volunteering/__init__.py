@@ -4,3 +4,5 @@ given a volunteer number and an e-card on approval, and keeps their details up t
 from flask import Blueprint
 
 bp = Blueprint("volunteering", __name__, url_prefix="/volunteer")
+# Staff pages: the volunteer list, detail, status changes and teams.
+staff_bp = Blueprint("volunteer_staff", __name__, url_prefix="/admin/volunteering")

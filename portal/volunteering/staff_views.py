@@ -3,7 +3,7 @@ a volunteer's page (opening it is logged as a view of personal data), status cha
 the CSV export (ID numbers masked) and the branches' service teams. Admins and officers
 only; anything outside their scope answers 404."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,11 +28,9 @@ from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
 from portal.review.services import ReviewError
 from portal.textcheck import plain_multiline_text, plain_text
-from portal.volunteering import staff
+from portal.volunteering import staff, staff_bp
 from portal.volunteering.models import VOLUNTEER_STATUSES, Volunteer, VolunteerTeam
 from portal.volunteering.services import SERVICE_AREAS, STATUS_LABELS, area_labels, slot_labels
-
-staff_bp = Blueprint("volunteer_staff", __name__, url_prefix="/admin/volunteering")
 
 
 def _strip(value):

@@ -38,6 +38,7 @@ MUST_MEASURE = {
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
         "branch_public.my_branch": "dl.facts",
+        "membership.join": "main form",
         "accounts.sessions": "main form",
         "volunteering.card": ".card svg",
         "volunteering.edit": "main form",
@@ -53,6 +54,8 @@ MUST_MEASURE = {
         "volunteer_staff.volunteers": "table tbody tr",
         "volunteer_staff.volunteer": "main form",
         "volunteer_staff.team": "main li",
+        "membership_staff.members": "#members li",
+        "membership_staff.member": "dl.facts",
     },
 }
 
@@ -63,6 +66,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.membership.models import Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
 
     load_all()
@@ -83,6 +87,7 @@ def _demo(app) -> SimpleNamespace:
             "token": "no-such-card",
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
+            "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
         },
     )
 

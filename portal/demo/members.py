@@ -1,0 +1,92 @@
+"""Demo members in Baoji: ten approved through the inbox (one of them with a term ending
+in three weeks) and one application waiting at 渭滨区. Idempotent: a citizen who is a
+member or has an application waiting is left alone. Skips quietly when the branches or
+their reviewers are missing."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.accounts.passwords import hash_password
+from portal.accounts.profiles import RESIDENT_ID, save_profile
+from portal.demo import DEMO_PASSWORD
+from portal.demo.accounts import resident_id
+from portal.demo.workbench import _by_code, _reviewer
+from portal.extensions import db
+from portal.membership import services
+from portal.membership.charter import CHARTER_VERSION
+from portal.review.services import ReviewError, decide
+from portal.timeutil import today_local, utcnow
+
+# (phone, name, county code, birth date, sequence, occupation, type, outcome)
+PEOPLE = [
+    ("13900000101", "刘志强", "610302", date(1975, 2, 11), "017", "医生", "ordinary", "ok"),
+    ("13900000102", "陈晓燕", "610302", date(1983, 9, 3), "028", "护士", "ordinary", "ok"),
+    ("13900000103", "杨帆", "610302", date(2004, 5, 20), "031", "学生", "youth", "ok"),
+    ("13900000104", "周桂兰", "610303", date(1960, 12, 8), "042", "退休教师", "ordinary", "ok"),
+    ("13900000105", "吴磊", "610303", date(1990, 7, 15), "053", "工程师", "ordinary", "soon"),
+    ("13900000106", "郑雅琴", "610303", date(2003, 3, 30), "064", "学生", "youth", "ok"),
+    ("13900000107", "孙建军", "610323", date(1968, 1, 25), "075", "农民", "ordinary", "ok"),
+    ("13900000108", "马丽", "610323", date(1979, 11, 2), "086", "个体经营者", "ordinary", "ok"),
+    ("13900000109", "胡文博", "610323", date(1987, 6, 18), "097", "公务员", "ordinary", "ok"),
+    ("13900000110", "高秀梅", "610302", date(1972, 4, 9), "108", "社区工作者", "ordinary", "ok"),
+    ("13900000111", "何晨", "610302", date(1998, 8, 27), "119", "快递员", "ordinary", None),
+]
+
+
+def _citizen(phone, name, code, born, sequence, branch) -> User:
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        user = User(
+            phone=phone, password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow()
+        )
+        db.session.add(user)
+        db.session.flush()
+    if user.profile is None:
+        save_profile(
+            user,
+            full_name=name,
+            doc_type=RESIDENT_ID,
+            doc_number=resident_id(code, born, sequence),
+            id_consent=True,
+        )
+    if user.home_branch_id is None:
+        user.home_branch_id = branch.id
+    return user
+
+
+def load() -> list[str]:
+    made = 0
+    for phone, name, code, born, sequence, occupation, kind, outcome in PEOPLE:
+        branch = _by_code(code)
+        # A county without demo staff of its own is decided by the city above it.
+        reviewer = branch and (_reviewer(branch) or (branch.parent and _reviewer(branch.parent)))
+        if branch is None or reviewer is None:
+            continue
+        user = _citizen(phone, name, code, born, sequence, branch)
+        db.session.flush()
+        db.session.refresh(user)
+        if services.membership_of(user) or services.pending_application(user):
+            continue
+        try:
+            application = services.apply(
+                user,
+                branch,
+                kind,
+                occupation,
+                None,
+                branch.address or "宝鸡市",
+                None,
+                CHARTER_VERSION,
+            )
+        except ReviewError:
+            continue
+        db.session.flush()
+        if outcome:
+            decide(application, reviewer, "approve")
+            if outcome == "soon":
+                services.membership_of(user).valid_until = today_local() + timedelta(days=21)
+        made += 1
+    db.session.flush()
+    return [f"members  {made} new demo members and applications"] if made else []
