@@ -36,3 +36,10 @@ def plain_multiline_text(form, field) -> None:
     """WTForms validator for a text box (a note, a reason): line breaks allowed."""
     if has_hidden_characters(field.data, multiline=True):
         raise ValidationError(HIDDEN_CHARACTERS_MESSAGE)
+
+
+def search_text(value: str | None, max_length: int = 50) -> str:
+    """What a search box typed, ready for a query: hidden characters dropped (a NUL
+    cannot even reach PostgreSQL), trimmed, at most `max_length` characters."""
+    kept = "".join(c for c in value or "" if unicodedata.category(c) not in ("Cc", "Cf"))
+    return kept.strip()[:max_length]

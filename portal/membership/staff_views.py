@@ -27,7 +27,7 @@ from portal.membership.models import REASON_MAX, Member
 from portal.membership.staff_query import FILTERS, members_page, members_query
 from portal.permissions import staff_required
 from portal.review.services import ReviewError
-from portal.textcheck import plain_multiline_text
+from portal.textcheck import plain_multiline_text, search_text
 
 # What the member page shows of the person (logged on each opening).
 PERSONAL_FIELDS = ("full_name", "doc_number_masked", "phone_masked")
@@ -53,7 +53,7 @@ def _filters():
         if branch_id is None:
             abort(404)
         branch = get_branch_in_scope_or_404(branch_id, current_user)
-    q = (request.args.get("q") or "")[:50]
+    q = search_text(request.args.get("q"))
     status = request.args.get("status") or ""
     return q, status if status in FILTERS else "", branch
 

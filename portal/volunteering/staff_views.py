@@ -27,7 +27,7 @@ from portal.extensions import db
 from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
 from portal.review.services import ReviewError
-from portal.textcheck import plain_multiline_text, plain_text
+from portal.textcheck import plain_multiline_text, plain_text, search_text
 from portal.volunteering import staff, staff_bp
 from portal.volunteering.models import VOLUNTEER_STATUSES, Volunteer, VolunteerTeam
 from portal.volunteering.services import SERVICE_AREAS, STATUS_LABELS, area_labels, slot_labels
@@ -95,7 +95,7 @@ class AddMemberForm(FlaskForm):
 def _filters() -> dict:
     args = request.args
     return {
-        "q": (args.get("q") or "").strip()[:50],
+        "q": search_text(args.get("q")),
         "status": args.get("status") if args.get("status") in VOLUNTEER_STATUSES else "",
         "area": args.get("area") if args.get("area") in SERVICE_AREAS else "",
         "team": as_id(args.get("team")),
