@@ -49,9 +49,10 @@ def id_arg(name: str, source=None) -> int | None:
 
 
 def page_arg(name: str = "page") -> int:
-    """A page number from the query string: 1 when absent or not a page there can be
-    (the lists show their first page rather than an error for a stale link)."""
-    return as_id(request.args.get(name)) or 1
+    """A page number from the query string: 1 when absent or empty, 404 when it is not
+    a page there can be (junk, zero, negative, past 2**31). A page past the end of a
+    list is the list's business: it shows its last page."""
+    return id_arg(name) or 1
 
 
 class IdConverter(IntegerConverter):

@@ -247,7 +247,8 @@ def test_inbox_is_paged(tree, pending, staff, client, login):
     second = client.get("/admin/inbox?page=2").get_data(as_text=True)
     assert keys(second) == [key(made[-1])]
     assert keys(client.get("/admin/inbox?page=99").get_data(as_text=True)) == [key(made[-1])]
-    assert client.get("/admin/inbox?page=abc").status_code == 200
+    for junk in ("abc", "0", "-3", str(2**31)):
+        assert client.get(f"/admin/inbox?page={junk}").status_code == 404
 
 
 def test_a_page_costs_the_same_statements_whatever_its_size(tree, pending, staff, client, login):
