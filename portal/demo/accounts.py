@@ -38,23 +38,33 @@ def resident_id(region: str, born: date, sequence: str) -> str:
     return first17 + check_digit(first17)
 
 
+def demo_citizen(phone, name, region, born, sequence, branch=None) -> User:
+    """The demo citizen with `phone`, made on first use with a verified number and a
+    real-name profile (a valid resident ID from region, birth date and sequence), and
+    `branch` as their home branch if they have none. Every demo loader uses this one."""
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        user = User(
+            phone=phone, password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow()
+        )
+        db.session.add(user)
+        db.session.flush()
+    if user.profile is None:
+        save_profile(
+            user,
+            full_name=name,
+            doc_type=RESIDENT_ID,
+            doc_number=resident_id(region, born, sequence),
+            id_consent=True,  # demo citizens are made as having ticked the box
+        )
+    if branch is not None and user.home_branch_id is None:
+        user.home_branch_id = branch.id
+    return user
+
+
 def load() -> list[str]:
     lines = []
     for phone, name, region, born, sequence in CITIZENS:
-        user = db.session.scalar(select(User).where(User.phone == phone))
-        if user is None:
-            user = User(
-                phone=phone, password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow()
-            )
-            db.session.add(user)
-            db.session.flush()
-        if user.profile is None:
-            save_profile(
-                user,
-                full_name=name,
-                doc_type=RESIDENT_ID,
-                doc_number=resident_id(region, born, sequence),
-                id_consent=True,  # demo citizens are made as having ticked the box
-            )
+        demo_citizen(phone, name, region, born, sequence)
         lines.append(f"citizen  {phone} / {DEMO_PASSWORD}  {name}")
     return lines

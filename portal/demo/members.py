@@ -5,19 +5,13 @@ their reviewers are missing."""
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
-from portal.accounts.models import User
-from portal.accounts.passwords import hash_password
-from portal.accounts.profiles import RESIDENT_ID, save_profile
-from portal.demo import DEMO_PASSWORD
-from portal.demo.accounts import resident_id
+from portal.demo.accounts import demo_citizen
 from portal.demo.workbench import _by_code, _reviewer
 from portal.extensions import db
 from portal.membership import services
 from portal.membership.charter import CHARTER_VERSION
 from portal.review.services import ReviewError, decide
-from portal.timeutil import today_local, utcnow
+from portal.timeutil import today_local
 
 # (phone, name, county code, birth date, sequence, occupation, type, outcome)
 PEOPLE = [
@@ -35,27 +29,6 @@ PEOPLE = [
 ]
 
 
-def _citizen(phone, name, code, born, sequence, branch) -> User:
-    user = db.session.scalar(select(User).where(User.phone == phone))
-    if user is None:
-        user = User(
-            phone=phone, password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow()
-        )
-        db.session.add(user)
-        db.session.flush()
-    if user.profile is None:
-        save_profile(
-            user,
-            full_name=name,
-            doc_type=RESIDENT_ID,
-            doc_number=resident_id(code, born, sequence),
-            id_consent=True,
-        )
-    if user.home_branch_id is None:
-        user.home_branch_id = branch.id
-    return user
-
-
 def load() -> list[str]:
     made = 0
     for phone, name, code, born, sequence, occupation, kind, outcome in PEOPLE:
@@ -64,7 +37,7 @@ def load() -> list[str]:
         reviewer = branch and (_reviewer(branch) or (branch.parent and _reviewer(branch.parent)))
         if branch is None or reviewer is None:
             continue
-        user = _citizen(phone, name, code, born, sequence, branch)
+        user = demo_citizen(phone, name, code, born, sequence, branch)
         db.session.flush()
         db.session.refresh(user)
         if services.membership_of(user) or services.pending_application(user):

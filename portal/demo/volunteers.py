@@ -7,13 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.identity import RESIDENT_ID
 from portal.accounts.models import User
-from portal.accounts.passwords import hash_password
-from portal.accounts.profiles import save_profile
 from portal.branches.models import Branch
-from portal.demo import DEMO_PASSWORD
-from portal.demo.accounts import resident_id
+from portal.demo.accounts import demo_citizen
 from portal.extensions import db
 from portal.review.services import decide
 from portal.timeutil import utcnow
@@ -169,24 +165,11 @@ def _user(phone: str) -> User | None:
 
 
 def _citizen(phone, name, region, born, sequence, branch) -> User | None:
+    """A new demo citizen, or (no name given) one another loader already made."""
+    if name:
+        return demo_citizen(phone, name, region, born, sequence, branch)
     user = _user(phone)
-    if user is None and name:
-        user = User(
-            phone=phone, password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow()
-        )
-        db.session.add(user)
-        db.session.flush()
-    if user is None:
-        return None
-    if user.profile is None and name:
-        save_profile(
-            user,
-            full_name=name,
-            doc_type=RESIDENT_ID,
-            doc_number=resident_id(region, born, sequence),
-            id_consent=True,
-        )
-    if user.home_branch_id is None:
+    if user is not None and user.home_branch_id is None:
         user.home_branch_id = branch.id
     return user
 
