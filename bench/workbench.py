@@ -379,12 +379,12 @@ def run(env: dict[str, str], app, reuse: bool = False, small=None) -> list[dict]
                 None,
             ),
         ]:
-            figures.append(_paired(name, figure, server.base + path, cookie, expect, healthz))
+            figures.append(paired(name, figure, server.base + path, cookie, expect, healthz))
         if small is not None:
             small_env, small_cookie = small
             with Server(small_env) as small_server:
                 figures.append(
-                    _paired(
+                    paired(
                         "inbox_county_scale",
                         f"GET /admin/inbox, county officer: {scale} against "
                         f"{SMALL_SHARE:.0%} of the applications",
@@ -432,7 +432,7 @@ def _measured(name, figure, url, cookie, expect) -> dict:
     return row
 
 
-def _paired(
+def paired(
     name,
     figure,
     url,
