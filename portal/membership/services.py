@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -187,6 +188,15 @@ def admit(application: MembershipApplication, actor) -> Member:
     member.expiring_notice_at = member.expired_notice_at = None
     db.session.flush()
     return member
+
+
+def number_note(application: MembershipApplication) -> str | None:
+    """The line the approval SMS gains (review's decision_note, called in the applicant's
+    language after admit): the new member number."""
+    number = db.session.scalar(
+        select(Member.number).where(Member.application_id == application.id)
+    )
+    return _("Your member number is %(number)s.", number=number) if number else None
 
 
 def renew(member: Member, user) -> None:

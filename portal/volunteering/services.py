@@ -5,8 +5,7 @@ Services take plain values, add and flush only; the views commit."""
 
 from dataclasses import dataclass
 
-from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, literal_column, select
@@ -26,7 +25,6 @@ from portal.cards.services import (
     surname_matches,
 )
 from portal.extensions import db
-from portal.notifications.models import Notification
 from portal.numbering.services import next_number
 from portal.review.kinds import ReviewKind, card_select, register_kind
 from portal.review.models import PENDING
@@ -234,7 +232,7 @@ def volunteer_number(branch: Branch, serial: int) -> str:
 
 def _register(application: VolunteerApplication, actor) -> None:
     """On approval (inside the deciding transaction): the volunteer, numbered gaplessly
-    within the branch, with a card token; the decision SMS gains the number."""
+    within the branch, with a card token (the decision SMS names the number: _number_note)."""
     branch = application.branch
     serial = next_number(f"volunteer:{branch.code or branch.id}")
     volunteer = Volunteer(
@@ -254,32 +252,15 @@ def _register(application: VolunteerApplication, actor) -> None:
     )
     db.session.add(volunteer)
     db.session.flush()
-    _add_number_to_sms(application, volunteer.number)
 
 
-def _add_number_to_sms(application: VolunteerApplication, number: str) -> None:
-    """The engine has just queued the approval SMS (in this transaction): the number goes
-    into that one message rather than a second SMS."""
-    user = application.user
-    if user is None or not user.phone:
-        return
-    sms = db.session.scalar(
-        select(Notification)
-        .where(
-            Notification.recipient == user.phone,
-            Notification.kind == "review_decision",
-            Notification.status == "pending",
-        )
-        .order_by(Notification.id.desc())
-        .limit(1)
+def _number_note(application: VolunteerApplication) -> str | None:
+    """The line the approval SMS gains (review's decision_note, in the applicant's
+    language): the new volunteer number."""
+    number = db.session.scalar(
+        select(Volunteer.number).where(Volunteer.application_id == application.id)
     )
-    if sms is None:
-        return
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
-        line = _("Your volunteer number is %(number)s.", number=number)
-    # Chinese sentences follow each other without a space.
-    sms.body = sms.body + ("" if locale.startswith("zh") else " ") + line
+    return _("Your volunteer number is %(number)s.", number=number) if number else None
 
 
 # --- the inbox ---------------------------------------------------------------------------
@@ -369,6 +350,7 @@ register_kind(
         summaries=_summaries,
         facts=_facts,
         on_approved=_register,
+        decision_note=_number_note,
         personal_fields=("full_name", "birth_date"),
     )
 )
