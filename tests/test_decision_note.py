@@ -11,7 +11,7 @@ from portal.membership.charter import CHARTER_VERSION
 from portal.notifications.models import Notification
 from portal.review.services import decide
 from portal.volunteering import services as volunteering
-from tests.test_volunteering import add_profile, details
+from tests.test_volunteering import GOOD, add_profile, details
 
 
 def _membership(user, branch):
@@ -86,3 +86,47 @@ def test_a_rejection_has_no_number(app, make_user, grant_role, tree, key):
     db.session.commit()
     [body] = _decisions(user)
     assert body.endswith("原因：资料不全") and "编号" not in body
+
+
+# --- the "received" SMS: one wording for every kind ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "locale, expected",
+    [
+        ("zh", "您的{what}已由渭滨区红十字会收到，审核结果将以短信通知您。"),
+        ("en", "{what}: received by {branch}. We will reply by SMS."),
+    ],
+)
+@pytest.mark.parametrize(
+    "url, data, what_zh, what_en",
+    [
+        (
+            "/membership/",
+            {
+                "member_type": "ordinary",
+                "occupation": "教师",
+                "address": "宝鸡市渭滨区经二路 12 号",
+                "agree": "y",
+            },
+            "入会申请",
+            "Membership application",
+        ),
+        ("/volunteer/apply", dict(GOOD), "志愿者注册申请", "Volunteer registration"),
+    ],
+)
+def test_each_kind_texts_that_the_application_was_received(
+    app, client, login, make_user, make_branch, url, data, what_zh, what_en, locale, expected
+):
+    city = make_branch(make_branch(make_branch(name="总会"), name="陕西省"), name="宝鸡市红十字会")
+    branch = make_branch(city, name="渭滨区红十字会")
+    user = make_user(locale=locale, home_branch_id=branch.id)
+    add_profile(user)
+    login(client, user)
+    if url == "/membership/":
+        data = dict(data, branch=str(branch.id))
+    assert client.post(url, data=data).status_code == 302
+    [sms] = db.session.scalars(select(Notification).where(Notification.recipient == user.phone))
+    assert sms.kind.endswith("_received")
+    what = what_zh if locale == "zh" else what_en
+    assert sms.body.endswith(expected.format(what=what, branch=branch.name(locale)))

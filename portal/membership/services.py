@@ -193,9 +193,7 @@ def admit(application: MembershipApplication, actor) -> Member:
 def number_note(application: MembershipApplication) -> str | None:
     """The line the approval SMS gains (review's decision_note, called in the applicant's
     language after admit): the new member number."""
-    number = db.session.scalar(
-        select(Member.number).where(Member.application_id == application.id)
-    )
+    number = db.session.scalar(select(Member.number).where(Member.application_id == application.id))
     return _("Your member number is %(number)s.", number=number) if number else None
 
 
@@ -274,12 +272,3 @@ def _sms(user, kind: str, pattern, **values) -> None:
             values["branch"] = values["branch"].name(locale)
         body = str(pattern) % values
     queue_sms(user.phone, body, kind=kind)
-
-
-def notify_received(application: MembershipApplication) -> None:
-    _sms(
-        application.user,
-        "membership_received",
-        _l("%(branch)s has received your membership application. We will reply by SMS."),
-        branch=application.branch,
-    )

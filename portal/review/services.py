@@ -168,6 +168,25 @@ def withdraw(obj, user) -> bool:
     return True
 
 
+def notify_received(obj) -> None:
+    """Queue the "received" SMS to the applicant of `obj` (just created), in their
+    language, naming the kind and the branch: the one wording every kind sends. The
+    feature's view calls it after its service created the application, in the same
+    transaction (the SMS kind is "<kind key>_received")."""
+    kind = kind_for(obj)
+    applicant = obj.user
+    if applicant is None or not applicant.phone:
+        return
+    locale = applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        body = render_template(
+            "notifications/review_received.txt",
+            branch=obj.branch.name(locale) if obj.branch else "",
+            what=str(kind.label),
+        ).strip()
+    queue_sms(applicant.phone, body, kind=f"{kind.key}_received")
+
+
 def _notify_applicant(obj, kind, status: str, reason: str) -> None:
     applicant = obj.user
     if applicant is None or not applicant.phone:
