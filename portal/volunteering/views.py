@@ -104,6 +104,7 @@ def apply():
                 agreed_code=form.agree_code.data,
                 guardian=guardian,
                 guardian_consent=bool(form.guardian_consent.data),
+                ip=request.remote_addr,
             )
         except ReviewError as exc:
             db.session.rollback()
