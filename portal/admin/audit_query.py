@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "volunteer_status_changed": _l("Changed the status of a volunteer"),
     "volunteer_team_created": _l("Created a volunteer team"),
     "volunteer_team_member_added": _l("Added a volunteer to a team"),
+    "volunteer_team_member_removed": _l("Took a volunteer off a team"),
     "volunteers_exported": _l("Downloaded the volunteer list"),
     "audit_exported": _l("Downloaded the audit log"),
     "inbox_exported": _l("Downloaded the inbox"),
