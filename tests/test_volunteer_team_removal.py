@@ -10,9 +10,11 @@ from tests.conftest import count, english_client
 from tests.test_volunteering_staff import as_user, world  # noqa: F401  (fixtures)
 
 
-def _team_with(world, tree):
+def _team_with(world, tree):  # noqa: F811
     volunteer = world["volunteers"][0]
-    team = VolunteerTeam(branch_id=tree.a.id, name="渭滨区应急救护志愿服务队", service_area="first_aid")
+    team = VolunteerTeam(
+        branch_id=tree.a.id, name="渭滨区应急救护志愿服务队", service_area="first_aid"
+    )
     db.session.add(team)
     db.session.flush()
     db.session.add(VolunteerTeamMember(team_id=team.id, volunteer_id=volunteer.id))
@@ -53,7 +55,10 @@ def test_a_volunteer_not_in_the_team_is_404(world, as_user, tree):  # noqa: F811
     team, _ = _team_with(world, tree)
     other = world["volunteers"][1]
     client = as_user(world["a"])
-    assert client.get(f"/admin/volunteering/teams/{team.id}/members/{other.id}/remove").status_code == 404
+    assert (
+        client.get(f"/admin/volunteering/teams/{team.id}/members/{other.id}/remove").status_code
+        == 404
+    )
 
 
 def test_the_post_needs_the_csrf_token(app, world, login, tree):  # noqa: F811
