@@ -421,3 +421,25 @@ def test_the_service_refuses_bad_values_from_any_caller(world):
     with pytest.raises(ReviewError):
         _apply(world.contact, world.b)  # not their branch nor above it
     assert count(GroupMembershipApplication) == 0
+
+
+def test_the_demo_has_groups_with_valid_codes_and_stays_idempotent(app):
+    from portal.demo import load_all
+    from portal.demo.groups import GROUPS
+
+    load_all()
+    db.session.commit()
+    made = db.session.scalars(select(GroupMember)).all()
+    assert len(made) == 4 and all(uscc.is_valid(g.uscc) for g in made)
+    assert {g.org_type for g in made} >= {"enterprise", "school", "social_org", "government"}
+    assert any(terms.lifecycle(g) == "expiring" for g in made)
+    assert all(g.number.startswith("TT-6103") for g in made)
+    waiting = db.session.scalars(
+        select(GroupMembershipApplication).where(GroupMembershipApplication.status == "pending")
+    ).all()
+    assert len(waiting) == 1
+    contact = db.session.scalar(select(GroupMember).order_by(GroupMember.id)).user
+    assert contact.phone == "13900000002"  # the demo citizen of the browser tests
+    load_all()
+    db.session.commit()
+    assert count(GroupMember) == 4 and count(GroupMembershipApplication) == len(GROUPS)
