@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.membership import groups
 from portal.membership import services as membership
 from portal.membership.charter import CHARTER_VERSION
 from portal.notifications.models import Notification
@@ -24,6 +25,23 @@ def _volunteer(user, branch):
     return volunteering.apply(user, branch, details(), agreed_code=True)
 
 
+def _group(user, branch):
+    return groups.apply(
+        user,
+        branch,
+        "宝鸡秦岭机床有限公司",
+        "91610302MA6X1A2B3F",
+        "enterprise",
+        300,
+        "清姜路 8 号",
+        CHARTER_VERSION,
+    )
+
+
+def _group_number(user):
+    return groups.groups_of(user)[0].number
+
+
 def _member_number(user):
     return membership.membership_of(user).number
 
@@ -33,6 +51,12 @@ def _volunteer_number(user):
 
 
 KINDS = {
+    "group_membership": (
+        _group,
+        _group_number,
+        "团体会员编号为{n}。",
+        "Your group member number is {n}.",
+    ),
     "membership": (
         _membership,
         _member_number,
