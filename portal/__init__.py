@@ -76,6 +76,8 @@ VIEW_MODULES = (
     "portal.volunteering.staff_views",
     "portal.membership.views",
     "portal.membership.staff_views",
+    "portal.membership.group_views",
+    "portal.membership.group_staff_views",
 )
 
 

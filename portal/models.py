@@ -4,7 +4,12 @@ from portal.accounts.models import RealNameProfile, ServerSession, SmsCode, User
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.branches.models import Branch, HomeBranchRequest, StaffRole  # noqa: F401
 from portal.consent.models import ConsentRecord  # noqa: F401
-from portal.membership.models import Member, MembershipApplication  # noqa: F401
+from portal.membership.models import (  # noqa: F401
+    GroupMember,
+    GroupMembershipApplication,
+    Member,
+    MembershipApplication,
+)
 from portal.notifications.models import Notification  # noqa: F401
 from portal.numbering.models import NumberSeries  # noqa: F401
 from portal.review.models import PendingTally  # noqa: F401

@@ -6,11 +6,13 @@ Checked in the engine (decide) and over HTTP: the item page, single approve and
 reject, and bulk approve (which says which item and why, and goes on with the rest)."""
 
 import importlib
+import itertools
 import re
 
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
+from stdnum.cn import uscc
 
 import portal
 import portal.models  # noqa: F401  (the models register their tables, as in the factory)
@@ -25,7 +27,8 @@ for _module in portal.VIEW_MODULES:
     importlib.import_module(_module)
 
 KINDS = [kind.key for kind in review_kinds.kinds()]
-# Columns a kind's model requires beyond ReviewMixin's, per kind key.
+# Columns a kind's model requires beyond ReviewMixin's, per kind key (a callable gives
+# each item its own value).
 FIELDS: dict[str, dict] = {
     "volunteer": {
         "service_areas": "first_aid",
@@ -33,6 +36,13 @@ FIELDS: dict[str, dict] = {
         "code_version": "1",
         # the model's setter encrypts it when the test builds the item (in the app)
         "emergency_contact": {"name": "张建国", "relation": "父亲", "phone": "13800138000"},
+    },
+    "group_membership": {
+        "org_name": "宝鸡秦岭机床有限公司",
+        "uscc": lambda: _next_code(),  # one application waits per code: each its own
+        "org_type": "enterprise",
+        "size": 320,
+        "address": "宝鸡市渭滨区清姜路 8 号",
     },
 }
 
@@ -53,9 +63,18 @@ def world(tree, make_user, grant_role):
     return applicant, colleague
 
 
+_serial = itertools.count(1)
+
+
+def _next_code() -> str:
+    body = f"91610302MA6X{next(_serial):05d}"
+    return body + uscc.calc_check_digit(body)
+
+
 def application(key: str, applicant, branch):
     kind = review_kinds.get_kind(key)
-    item = kind.model(user_id=applicant.id, branch_id=branch.id, **FIELDS.get(key, {}))
+    fields = {k: v() if callable(v) else v for k, v in FIELDS.get(key, {}).items()}
+    item = kind.model(user_id=applicant.id, branch_id=branch.id, **fields)
     db.session.add(item)
     db.session.commit()
     return item

@@ -119,7 +119,9 @@ def test_apply_approve_number_card_and_verification(
     sms = db.session.scalars(
         select(Notification).where(Notification.recipient == citizen.phone)
     ).all()
-    assert len(sms) == 1 and volunteer.number in sms[0].body and "approved" in sms[0].body
+    received, approved = sms
+    assert received.kind == "volunteer_received" and "received by" in received.body
+    assert approved.kind == "review_decision" and volunteer.number in approved.body
 
     card = browser_client.get("/volunteer/card").get_data(as_text=True)
     assert volunteer.number in card and "张晓明" in card and "6****************X" in card

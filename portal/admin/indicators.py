@@ -219,6 +219,7 @@ register_indicator(
     note=_l("Counted by the year the citizen registered on this portal."),
 )
 register_indicator("members", _l("New Red Cross members"))
+register_indicator("group_members", _l("New group members (organisations)"), unit="projects")
 register_indicator("volunteers", _l("New registered volunteers"))
 register_indicator("first_aiders", _l("New certified first-aiders"))
 register_indicator("marrow_donors", _l("Stem cell (marrow) registry additions"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 ID_DOCUMENT = "id_document"
+VOLUNTEER_GUARDIAN = "volunteer_guardian"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Purpose:
     texts: dict[str, object]  # version -> the lazy consent text shown beside the tick box
     give_at: str | None = None  # the endpoint of the form where the consent is asked for
     withdrawal_warning: object | None = None
+    # False for a consent only some people are ever asked for (a minor's guardian):
+    # "My consents" lists it only to those with a ledger row for it.
+    listed_unasked: bool = True
 
     @property
     def version(self) -> str:
@@ -58,6 +62,27 @@ PURPOSES: dict[str, Purpose] = {
                 "document type and number, birth date and sex. Your account, your branch and "
                 "decisions already made stay as they are. To join as a member, volunteer or "
                 "donor you will need to add your profile again and agree again."
+            ),
+        ),
+        # A volunteer applicant aged 14-17: their parent or guardian's consent, recorded
+        # on the minor's own account (they tick it together when applying).
+        Purpose(
+            key=VOLUNTEER_GUARDIAN,
+            label=_l("Parent or guardian's consent to volunteering (under 18)"),
+            texts={
+                "1": _l(
+                    "I am the parent or legal guardian of the applicant. I agree that they "
+                    "register as a Red Cross volunteer, that the Red Cross processes their "
+                    "personal information for this, and that they take part only in "
+                    "activities suited to their age."
+                ),
+            },
+            give_at="volunteering.apply",
+            listed_unasked=False,
+            withdrawal_warning=_l(
+                "If this consent is withdrawn, a volunteer application still waiting is "
+                "withdrawn, a volunteer under 18 stops being a registered volunteer, and "
+                "the parent or guardian's name and phone are deleted."
             ),
         ),
     )

@@ -42,7 +42,7 @@ def my_consents():
     latest = consent.latest_by_purpose(current_user)
     return render_template(
         "consent/my_consents.html",
-        purposes=PURPOSES.values(),
+        purposes=[p for p in PURPOSES.values() if p.listed_unasked or p.key in latest],
         latest=latest,
         history={key: consent.history(current_user, key) for key in latest},
         form=WithdrawConsentForm(),

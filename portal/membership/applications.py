@@ -71,6 +71,7 @@ register_kind(
         summaries=_summaries,
         facts=_facts,
         on_approved=services.admit,
+        decision_note=services.number_note,
         personal_fields=("full_name",),
     )
 )

@@ -4,50 +4,50 @@ Member with a term and a card token), renewal, resignation, revocation and expir
 Services take plain values, add and flush only; the views and the CLI commit.
 """
 
-from datetime import date, timedelta
-
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.branches.home_branch import ancestors, can_receive
 from portal.branches.models import Branch
 from portal.cards.services import new_token
 from portal.extensions import db
+from portal.membership import terms
 from portal.membership.charter import CHARTER_VERSION
 from portal.membership.models import (
     ACTIVE,
-    EXPIRED,
+    EXPIRED,  # noqa: F401  (read as services.EXPIRED)
     RESIGNED,
     REVOKED,
     Member,
     MembershipApplication,
+)
+from portal.membership.terms import (  # noqa: F401  (the names callers read from here)
+    EXPIRING,
+    EXPIRING_DAYS,
+    STATUS_LABELS,
+    add_years,
+    clean,
+    lifecycle,
+    start_term,
+    status_label,
+    term_years,
 )
 from portal.notifications.services import queue_sms
 from portal.numbering.services import next_number
 from portal.review.models import PENDING
 from portal.review.services import ReviewError
 from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
-from portal.timeutil import today_local, utcnow
 
 KIND = "membership"
-EXPIRING_DAYS = 30
-EXPIRING = "expiring"  # computed, never stored
 
 # What citizens may ask for; "honorary" is granted by staff only, never offered.
 CITIZEN_TYPES = {"ordinary": _l("Ordinary member"), "youth": _l("Youth member (students)")}
 TYPES = {**CITIZEN_TYPES, "honorary": _l("Honorary member")}
 
-STATUS_LABELS = {
-    ACTIVE: _l("Active"),
-    EXPIRING: _l("Expiring soon"),
-    EXPIRED: _l("Expired"),
-    RESIGNED: _l("Resigned"),
-    REVOKED: _l("Revoked"),
-}
 
 ALREADY_PENDING = _l("You already have an application waiting. Withdraw it first to apply again.")
 
@@ -70,39 +70,6 @@ def branches_for(user) -> list[Branch]:
     if user.home_branch is None:
         return []
     return [b for b in reversed(ancestors(user.home_branch)) if can_receive(b)]
-
-
-def term_years() -> int:
-    return int(current_app.config.get("MEMBERSHIP_TERM_YEARS", 3))
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def lifecycle(member: Member, today: date | None = None) -> str:
-    """The member's status as shown: the stored one, or "expiring" in the last 30 days
-    of an active term, or "expired" once the term is over (before the CLI marks it)."""
-    today = today or today_local()
-    if member.status != ACTIVE:
-        return member.status
-    if member.valid_until < today:
-        return EXPIRED
-    if member.valid_until - today <= timedelta(days=EXPIRING_DAYS):
-        return EXPIRING
-    return ACTIVE
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
-def _clean(value: str | None) -> str | None:
-    value = (value or "").replace("\x00", "").strip()
-    return value or None
 
 
 def apply(
@@ -129,7 +96,7 @@ def apply(
     current = membership_of(user)
     if current is not None and lifecycle(current) in (ACTIVE, EXPIRING):
         raise ReviewError(_l("You are already a member."))
-    values = [_clean(v) for v in (occupation, work_unit, address, motivation)]
+    values = [clean(v) for v in (occupation, work_unit, address, motivation)]
     if any(has_hidden_characters(v, multiline=True) for v in values):
         raise ReviewError(HIDDEN_CHARACTERS_MESSAGE)
     occupation, work_unit, address, motivation = values
@@ -170,70 +137,35 @@ def admit(application: MembershipApplication, actor) -> Member:
     revoked, expired) keeps their row and gets a new number and card."""
     branch = application.branch
     number = format_number(branch, next_number(series_key(branch)))
-    today = today_local()
     member = membership_of(application.user)
     if member is None:
         member = Member(user_id=application.user_id)
         db.session.add(member)
     member.branch_id = branch.id
     member.application_id = application.id
-    member.number = number
     member.member_type = application.member_type
-    member.status = ACTIVE
-    member.valid_from = today
-    member.valid_until = add_years(today, term_years())
-    member.card_token = new_token()
-    member.ended_at = member.end_reason = None
-    member.expiring_notice_at = member.expired_notice_at = None
+    start_term(member, number, new_token())
     db.session.flush()
     return member
 
 
+def number_note(application: MembershipApplication) -> str | None:
+    """The line the approval SMS gains (review's decision_note, called in the applicant's
+    language after admit): the new member number."""
+    number = db.session.scalar(select(Member.number).where(Member.application_id == application.id))
+    return _("Your member number is %(number)s.", number=number) if number else None
+
+
 def renew(member: Member, user) -> None:
-    """The member extends their term by one term from the later of today and its end.
-    Only while expiring or expired (not after resigning or revocation)."""
+    """The member extends their term (terms.renew: only while expiring or expired)."""
     if member.user_id != user.id:
         raise ReviewError(_l("Only the member can renew."))
-    state = lifecycle(member)
-    if state not in (EXPIRING, EXPIRED) or member.status not in (ACTIVE, EXPIRED):
-        raise ReviewError(_l("Your membership can be renewed in its last 30 days."))
-    start = max(today_local(), member.valid_until)
-    old_until = member.valid_until
-    member.valid_until = add_years(start, term_years())
-    member.status = ACTIVE
-    member.renewed_at = utcnow()
-    member.expiring_notice_at = member.expired_notice_at = None
-    audit.record(
-        "membership_renewed",
-        actor=user,
-        branch_id=member.branch_id,
-        object_kind="member",
-        object_id=member.id,
-        changes={"valid_until": [old_until.isoformat(), member.valid_until.isoformat()]},
-    )
+    terms.renew(member, user, "member", "membership_renewed")
     db.session.flush()
 
 
 def _end(member: Member, status: str, reason: str | None, actor, action: str, role=None) -> None:
-    reason = _clean(reason)
-    if has_hidden_characters(reason, multiline=True):
-        raise ReviewError(HIDDEN_CHARACTERS_MESSAGE)
-    if reason is not None and len(reason) > 200:
-        raise ReviewError(_l("Please keep the reason under %(n)d characters.", n=200))
-    if member.status in (RESIGNED, REVOKED):
-        raise ReviewError(_l("This membership has already ended."))
-    member.status = status
-    member.ended_at = utcnow()
-    member.end_reason = reason
-    audit.record(
-        action,
-        actor=actor,
-        actor_role=role,
-        branch_id=member.branch_id,
-        object_kind="member",
-        object_id=member.id,
-        changes={"reason": reason},
-    )
+    terms.end(member, status, reason, actor, action, "member", role)
     db.session.flush()
 
 
@@ -245,7 +177,7 @@ def resign(member: Member, user, reason: str | None = None) -> None:
 
 def revoke(member: Member, actor, role: str, reason: str | None) -> None:
     """Staff end a membership; the reason is required. The caller checked scope."""
-    if not _clean(reason):
+    if not clean(reason):
         raise ReviewError(_l("Please write the reason."))
     _end(member, REVOKED, reason, actor, "membership_revoked", role)
 
@@ -264,12 +196,3 @@ def _sms(user, kind: str, pattern, **values) -> None:
             values["branch"] = values["branch"].name(locale)
         body = str(pattern) % values
     queue_sms(user.phone, body, kind=kind)
-
-
-def notify_received(application: MembershipApplication) -> None:
-    _sms(
-        application.user,
-        "membership_received",
-        _l("%(branch)s has received your membership application. We will reply by SMS."),
-        branch=application.branch,
-    )

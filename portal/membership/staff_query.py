@@ -2,36 +2,19 @@
 one page at a time. Scope comes only from scope.py."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.accounts.models import RealNameProfile, User
 from portal.branches.models import Branch
 from portal.branches.scope import ids_under, scoped_branch_ids
 from portal.extensions import db
-from portal.membership.models import ACTIVE, EXPIRED, RESIGNED, REVOKED, Member
-from portal.membership.services import EXPIRING, EXPIRING_DAYS
+from portal.membership.models import Member
+from portal.membership.terms import FILTERS, status_clause
 from portal.timeutil import today_local
 
 PER_PAGE = 50
-FILTERS = (ACTIVE, EXPIRING, EXPIRED, RESIGNED, REVOKED)
-
-
-def _status_clause(status: str, today):
-    soon = today + timedelta(days=EXPIRING_DAYS)
-    if status == ACTIVE:
-        return and_(Member.status == ACTIVE, Member.valid_until > soon)
-    if status == EXPIRING:
-        return and_(
-            Member.status == ACTIVE, Member.valid_until >= today, Member.valid_until <= soon
-        )
-    if status == EXPIRED:
-        return or_(
-            Member.status == EXPIRED, and_(Member.status == ACTIVE, Member.valid_until < today)
-        )
-    return Member.status == status
 
 
 def members_query(user, q: str = "", status: str = "", branch: Branch | None = None) -> Select:
@@ -60,7 +43,7 @@ def members_query(user, q: str = "", status: str = "", branch: Branch | None = N
             terms.append(User.phone.endswith(q, autoescape=True))
         stmt = stmt.where(or_(*terms))
     if status in FILTERS:
-        stmt = stmt.where(_status_clause(status, today_local()))
+        stmt = stmt.where(status_clause(Member, status, today_local()))
     return stmt.order_by(Member.created_at.desc(), Member.id.desc())
 
 

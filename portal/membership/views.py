@@ -17,7 +17,7 @@ from portal.membership import (
 )
 from portal.membership.charter import CHARTER_POINTS, CHARTER_VERSION
 from portal.membership.forms import ApplyForm, RenewForm, ResignForm, WithdrawForm
-from portal.review.services import ReviewError, withdraw
+from portal.review.services import ReviewError, notify_received, withdraw
 
 
 def _state(user) -> dict:
@@ -77,7 +77,7 @@ def join():
                 db.session.rollback()
                 form.form_errors.append(str(exc))
             else:
-                services.notify_received(application)
+                notify_received(application)
                 db.session.commit()
                 flash(_("Your application has been sent. The branch will reply by SMS."), "success")
                 return redirect(url_for(".join"))

@@ -22,6 +22,8 @@ class ReviewKind:
     whole page at once, so each wording is looked up in the catalogue once).
     facts(obj) -> [(label, value)] for the item page.
     on_approved(obj, actor) runs inside the deciding transaction.
+    decision_note(obj) -> str | None: a sentence the kind adds to the decision SMS (e.g.
+    "Your member number is ..."), called after on_approved in the applicant's language.
     personal_fields: the applicant's real-name profile fields the summary and facts show
     (names only): each opening of the item page is audit-logged as a view of them.
     """
@@ -34,6 +36,7 @@ class ReviewKind:
     on_approved: Callable[[object, object], None] | None = None
     facts: Callable[[object], Sequence[tuple[str, str]]] | None = None
     personal_fields: tuple[str, ...] = ()
+    decision_note: Callable[[object], str | None] | None = None
 
 
 # What every kind's cards start with (card_select): the inbox reads these by name.

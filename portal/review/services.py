@@ -100,8 +100,9 @@ def decide(obj, actor, decision: str, reason: str | None = None) -> bool:
 
     Promises: the change happens only from pending and only once, however many officers
     decide at the same moment; on success it records decided_by/at and the reason, writes
-    the audit entry (review_approved / review_rejected), queues an SMS to the applicant in
-    their language and, on approval, runs the kind's on_approved hook. Returns True when
+    the audit entry (review_approved / review_rejected), on approval runs the kind's
+    on_approved hook, and queues an SMS to the applicant in their language (with the
+    kind's decision_note, if any). Returns True when
     this call made the decision, False when the item was no longer pending.
     Refuses (ReviewError): the applicant themselves (whatever roles they hold), an actor
     without a reviewing role over the item's branch, a rejection without a reason, a
@@ -139,9 +140,10 @@ def decide(obj, actor, decision: str, reason: str | None = None) -> bool:
         object_id=obj.id,
         changes={"reason": reason},
     )
-    _notify_applicant(obj, kind, status, reason)
     if status == APPROVED and kind.on_approved is not None:
         kind.on_approved(obj, actor)
+    # After on_approved, so the kind's note can name what approval made (a number).
+    _notify_applicant(obj, kind, status, reason)
     db.session.flush()
     return True
 
@@ -166,17 +168,40 @@ def withdraw(obj, user) -> bool:
     return True
 
 
-def _notify_applicant(obj, kind, status: str, reason: str) -> None:
+def notify_received(obj) -> None:
+    """Queue the "received" SMS to the applicant of `obj` (just created), in their
+    language, naming the kind and the branch: the one wording every kind sends. The
+    feature's view calls it after its service created the application, in the same
+    transaction (the SMS kind is "<kind key>_received")."""
+    kind = kind_for(obj)
     applicant = obj.user
     if applicant is None or not applicant.phone:
         return
     locale = applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         body = render_template(
+            "notifications/review_received.txt",
+            branch=obj.branch.name(locale) if obj.branch else "",
+            what=str(kind.label),
+        ).strip()
+    queue_sms(applicant.phone, body, kind=f"{kind.key}_received")
+
+
+def _notify_applicant(obj, kind, status: str, reason: str) -> None:
+    applicant = obj.user
+    if applicant is None or not applicant.phone:
+        return
+    locale = applicant.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        note = kind.decision_note(obj) if kind.decision_note is not None else None
+        body = render_template(
             "notifications/review_decision.txt",
             approved=status == APPROVED,
             branch=obj.branch.name(locale) if obj.branch else "",
             what=str(kind.label),
             reason=reason,
+            note=str(note) if note else "",
+            # Chinese sentences follow each other without a space.
+            joiner="" if locale.startswith("zh") else " ",
         ).strip()
     queue_sms(applicant.phone, body, kind="review_decision")

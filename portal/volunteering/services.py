@@ -5,13 +5,13 @@ Services take plain values, add and flush only; the views commit."""
 
 from dataclasses import dataclass
 
-from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, literal_column, select
+from sqlalchemy import Integer, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
 from portal.accounts.identity import age_on
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.phone import mask_phone, try_normalise_phone
@@ -25,12 +25,13 @@ from portal.cards.services import (
     register_card_kind,
     surname_matches,
 )
+from portal.consent import services as consent
+from portal.consent.purposes import PURPOSES, VOLUNTEER_GUARDIAN, on_withdrawal
 from portal.extensions import db
-from portal.notifications.models import Notification
 from portal.numbering.services import next_number
 from portal.review.kinds import ReviewKind, card_select, register_kind
 from portal.review.models import PENDING
-from portal.review.services import ReviewError
+from portal.review.services import ReviewError, withdraw
 from portal.textcheck import has_hidden_characters
 from portal.timeutil import today_local, utcnow
 from portal.volunteering.models import ACTIVE, LEFT, SUSPENDED, Volunteer, VolunteerApplication
@@ -73,15 +74,10 @@ CODE_TEXTS = {
 }
 CODE_VERSION = list(CODE_TEXTS)[-1]
 
-GUARDIAN_TEXTS = {
-    "1": _l(
-        "I am the parent or legal guardian of the applicant. I agree that they register "
-        "as a Red Cross volunteer, that the Red Cross processes their personal "
-        "information for this, and that they take part only in activities suited to "
-        "their age."
-    ),
-}
-GUARDIAN_VERSION = list(GUARDIAN_TEXTS)[-1]
+# The guardian's consent is a purpose of the consent ledger (its text and versions live
+# there); the application keeps a copy of when and which version, for the inbox.
+GUARDIAN_TEXTS = PURPOSES[VOLUNTEER_GUARDIAN].texts
+GUARDIAN_VERSION = PURPOSES[VOLUNTEER_GUARDIAN].version
 
 
 @dataclass
@@ -179,6 +175,7 @@ def apply(
     guardian: dict | None = None,
     guardian_consent: bool = False,
     today=None,
+    ip: str | None = None,
 ) -> VolunteerApplication:
     """Ask `branch` to register `user` as a volunteer.
 
@@ -209,9 +206,12 @@ def apply(
     )
     _apply_details(application, details)
     if minor:
+        # The consent goes into the ledger (withdrawable under "My consents"); the
+        # application keeps when and which text, for the inbox.
+        given = consent.give(user, VOLUNTEER_GUARDIAN, version=GUARDIAN_VERSION, ip=ip)
         application.guardian = {"name": guardian["name"], "phone": guardian["phone"]}
-        application.guardian_consent_at = utcnow()
-        application.guardian_consent_version = GUARDIAN_VERSION
+        application.guardian_consent_at = given.at
+        application.guardian_consent_version = given.version
     try:
         # A savepoint: a double submit that loses the race on the unique index undoes
         # only this insert.
@@ -220,6 +220,42 @@ def apply(
     except IntegrityError:
         raise ReviewError(_l("You already have an application waiting.")) from None
     return application
+
+
+GUARDIAN_WITHDRAWN = _l("The parent or guardian withdrew their consent.")
+
+
+def _guardian_consent_withdrawn(user) -> None:
+    """The guardian's consent is withdrawn (consent.withdraw, in its transaction): a
+    waiting application is withdrawn, a volunteer still under 18 leaves (audited), and
+    the guardian's name and phone are deleted from every application (PIPL art. 47)."""
+    pending = pending_application(user)
+    if pending is not None:
+        withdraw(pending, user)
+    volunteer = volunteer_of(user)
+    age = age_of(user)
+    if volunteer is not None and volunteer.status != LEFT and age is not None and age < ADULT_AGE:
+        old = volunteer.status
+        volunteer.status = LEFT
+        volunteer.status_reason = str(GUARDIAN_WITHDRAWN)
+        audit.record(
+            "volunteer_status_changed",
+            actor=user,
+            branch_id=volunteer.branch_id,
+            object_kind="volunteer",
+            object_id=volunteer.id,
+            changes={"status": [old, LEFT], "reason": "guardian_consent_withdrawn"},
+        )
+    db.session.execute(
+        update(VolunteerApplication)
+        .where(VolunteerApplication.user_id == user.id)
+        .values(guardian_enc=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+
+
+on_withdrawal(VOLUNTEER_GUARDIAN, _guardian_consent_withdrawn)
 
 
 def update_details(volunteer: Volunteer, details: Details) -> None:
@@ -234,7 +270,7 @@ def volunteer_number(branch: Branch, serial: int) -> str:
 
 def _register(application: VolunteerApplication, actor) -> None:
     """On approval (inside the deciding transaction): the volunteer, numbered gaplessly
-    within the branch, with a card token; the decision SMS gains the number."""
+    within the branch, with a card token (the decision SMS names the number: _number_note)."""
     branch = application.branch
     serial = next_number(f"volunteer:{branch.code or branch.id}")
     volunteer = Volunteer(
@@ -254,32 +290,15 @@ def _register(application: VolunteerApplication, actor) -> None:
     )
     db.session.add(volunteer)
     db.session.flush()
-    _add_number_to_sms(application, volunteer.number)
 
 
-def _add_number_to_sms(application: VolunteerApplication, number: str) -> None:
-    """The engine has just queued the approval SMS (in this transaction): the number goes
-    into that one message rather than a second SMS."""
-    user = application.user
-    if user is None or not user.phone:
-        return
-    sms = db.session.scalar(
-        select(Notification)
-        .where(
-            Notification.recipient == user.phone,
-            Notification.kind == "review_decision",
-            Notification.status == "pending",
-        )
-        .order_by(Notification.id.desc())
-        .limit(1)
+def _number_note(application: VolunteerApplication) -> str | None:
+    """The line the approval SMS gains (review's decision_note, in the applicant's
+    language): the new volunteer number."""
+    number = db.session.scalar(
+        select(Volunteer.number).where(Volunteer.application_id == application.id)
     )
-    if sms is None:
-        return
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
-        line = _("Your volunteer number is %(number)s.", number=number)
-    # Chinese sentences follow each other without a space.
-    sms.body = sms.body + ("" if locale.startswith("zh") else " ") + line
+    return _("Your volunteer number is %(number)s.", number=number) if number else None
 
 
 # --- the inbox ---------------------------------------------------------------------------
@@ -369,6 +388,7 @@ register_kind(
         summaries=_summaries,
         facts=_facts,
         on_approved=_register,
+        decision_note=_number_note,
         personal_fields=("full_name", "birth_date"),
     )
 )

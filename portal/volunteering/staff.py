@@ -229,3 +229,25 @@ def add_to_team(actor, team: VolunteerTeam, volunteer: Volunteer | None) -> None
         changes={"volunteer": volunteer.number},
     )
     db.session.flush()
+
+
+def remove_from_team(actor, team: VolunteerTeam, volunteer: Volunteer) -> None:
+    """Take a volunteer off a team (they stay a volunteer), audited. The caller found
+    the team in scope."""
+    role = acting_role(actor, team.branch, REVIEW_ROLES)
+    if role is None:
+        raise ReviewError(_l("You cannot change this team."))
+    link = db.session.get(VolunteerTeamMember, (team.id, volunteer.id))
+    if link is None:
+        raise ReviewError(_l("This volunteer is not in the team."))
+    db.session.delete(link)
+    audit.record(
+        "volunteer_team_member_removed",
+        actor=actor,
+        actor_role=role,
+        branch_id=team.branch_id,
+        object_kind="volunteer_team",
+        object_id=team.id,
+        changes={"volunteer": volunteer.number},
+    )
+    db.session.flush()

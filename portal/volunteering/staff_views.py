@@ -3,7 +3,7 @@ a volunteer's page (opening it is logged as a view of personal data), status cha
 the CSV export (ID numbers masked) and the branches' service teams. Admins and officers
 only; anything outside their scope answers 404."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,7 +29,12 @@ from portal.permissions import staff_required
 from portal.review.services import ReviewError
 from portal.textcheck import plain_multiline_text, plain_text, search_text
 from portal.volunteering import staff, staff_bp
-from portal.volunteering.models import VOLUNTEER_STATUSES, Volunteer, VolunteerTeam
+from portal.volunteering.models import (
+    VOLUNTEER_STATUSES,
+    Volunteer,
+    VolunteerTeam,
+    VolunteerTeamMember,
+)
 from portal.volunteering.services import SERVICE_AREAS, STATUS_LABELS, area_labels, slot_labels
 
 
@@ -90,6 +95,10 @@ class AddMemberForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Add to the team"))
+
+
+class RemoveMemberForm(FlaskForm):
+    submit = SubmitField(_l("Remove from the team"))
 
 
 def _filters() -> dict:
@@ -286,3 +295,32 @@ def add_member(team_id: int):
             flash(_("The volunteer has been added to the team."), "success")
             return redirect(url_for(".team", team_id=team_obj.id))
     return team(team_id, form=form)
+
+
+def _team_member_or_404(team_id: int, volunteer_id: int) -> tuple[VolunteerTeam, Volunteer]:
+    """The team in scope and one of its volunteers; anything else 404s."""
+    team_obj = _team_or_404(team_id)
+    if db.session.get(VolunteerTeamMember, (team_obj.id, volunteer_id)) is None:
+        abort(404)
+    return team_obj, db.session.get(Volunteer, volunteer_id)
+
+
+@staff_bp.route("/teams/<int:team_id>/members/<int:volunteer_id>/remove", methods=["GET", "POST"])
+@staff_required(REVIEW_ROLES)
+def remove_member(team_id: int, volunteer_id: int):
+    """Ask to confirm, then take the volunteer off the team."""
+    team_obj, volunteer_obj = _team_member_or_404(team_id, volunteer_id)
+    form = RemoveMemberForm()
+    if form.validate_on_submit():
+        try:
+            staff.remove_from_team(current_user, team_obj, volunteer_obj)
+        except ReviewError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The volunteer has been taken off the team."), "success")
+            return redirect(url_for(".team", team_id=team_obj.id))
+    return render_template(
+        "volunteering/staff_team_remove.html", team=team_obj, volunteer=volunteer_obj, form=form
+    )

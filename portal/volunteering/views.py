@@ -10,7 +10,7 @@ from portal.cards.services import qr_svg
 from portal.extensions import db
 from portal.ids import as_id
 from portal.main.my_red_cross import Section, register_section
-from portal.review.services import ReviewError, withdraw
+from portal.review.services import ReviewError, notify_received, withdraw
 from portal.volunteering import bp, services
 from portal.volunteering.forms import ApplyForm, EditForm, WithdrawForm
 from portal.volunteering.models import VolunteerApplication
@@ -97,18 +97,20 @@ def apply():
         if minor:
             guardian = {"name": form.guardian_name.data, "phone": form.guardian_phone.phone}
         try:
-            services.apply(
+            application = services.apply(
                 user,
                 branch,
                 _details(form),
                 agreed_code=form.agree_code.data,
                 guardian=guardian,
                 guardian_consent=bool(form.guardian_consent.data),
+                ip=request.remote_addr,
             )
         except ReviewError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
+            notify_received(application)
             db.session.commit()
             flash(_("Your application has been sent. The branch will reply by SMS."), "success")
             return redirect(url_for("main.my_red_cross"))

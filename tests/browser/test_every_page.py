@@ -42,6 +42,8 @@ MUST_MEASURE = {
         "accounts.sessions": "main form",
         "volunteering.card": ".card svg",
         "volunteering.edit": "main form",
+        "membership.groups_page": "main form",
+        "membership.group_card": ".card svg",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -56,6 +58,8 @@ MUST_MEASURE = {
         "volunteer_staff.team": "main li",
         "membership_staff.members": "#members li",
         "membership_staff.member": "dl.facts",
+        "membership_staff.group_members": "#group-members li",
+        "membership_staff.group_member": "dl.facts",
     },
 }
 
@@ -66,7 +70,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
-    from portal.membership.models import Member
+    from portal.membership.models import GroupMember, Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
 
     load_all()
@@ -88,6 +92,8 @@ def _demo(app) -> SimpleNamespace:
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
+            # the demo citizen's company (demo/groups.py): its card page shows for them
+            "group_id": db.session.scalar(select(GroupMember.id).order_by(GroupMember.id).limit(1)),
         },
     )
 
