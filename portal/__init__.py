@@ -74,6 +74,9 @@ VIEW_MODULES = (
     "portal.cards.views",
     "portal.volunteering.views",
     "portal.volunteering.staff_views",
+    "portal.volunteering.activity_views",
+    "portal.volunteering.service_views",
+    "portal.volunteering.staff_activity_views",
     "portal.membership.views",
     "portal.membership.staff_views",
 )
