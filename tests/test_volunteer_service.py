@@ -178,9 +178,7 @@ def _refused(code, fn, *args):
     return caught.value
 
 
-def test_tokens_refused_each_with_their_own_message_and_nothing_recorded(
-    on_shift, tree, make_user
-):
+def test_tokens_refused_each_with_their_own_message_and_nothing_recorded(on_shift, tree, make_user):
     _officer, volunteer, shift = on_shift
     messages = set()
     old = checkin.make_token(shift.id, checkin.IN, time.time() - 120)
@@ -268,7 +266,9 @@ def test_an_adjustment_needs_a_reason_and_moves_the_totals(on_shift):
     hours.adjust(officer, signup.hours, 120, "提前离开一小时", tree_branch(shift))
     db.session.commit()
     assert db.session.get(VolunteerServiceTotal, volunteer.id).minutes == 120
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "service_hours_adjusted"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "service_hours_adjusted")
+    )
     assert entry.changes["minutes"] == [180, 120]
 
 
@@ -347,3 +347,22 @@ def test_a_certificate_freezes_the_period_and_verifies_in_public(world, client):
         page = client.get(url_for("cards.verify_token", token=cert.token))
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "2.25" in text and "张*明" in text and "张晓明" not in text
+
+
+def test_the_reminder_goes_once_however_often_it_runs(world, tree, app):
+    from portal.volunteering.reminders import send_reminders
+
+    _officer, volunteer = world
+    tomorrow_noon = to_local(utcnow()).replace(hour=12, minute=0) + timedelta(days=1)
+    hours_ahead = (tomorrow_noon - to_local(utcnow())).total_seconds() / 3600
+    shift = make_activity(
+        tree.a, shifts=((hours_ahead, 2, 5),), signup_deadline=utcnow() + timedelta(hours=3)
+    ).shifts[0]
+    signups.sign_up(volunteer, shift)
+    db.session.commit()
+    assert send_reminders() == 1
+    assert send_reminders() == 0
+    result = app.test_cli_runner().invoke(args=["volunteering", "remind"])
+    assert "queued 0 reminders" in result.output
+    kinds = db.session.scalars(select(Notification.kind)).all()
+    assert kinds.count("service_reminder") == 1
