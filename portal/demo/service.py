@@ -2,7 +2,8 @@
 elderly visits in 渭滨区, first aid at 岐山 周公庙, a night first-aid post at 宝鸡站,
 campus first aid at 宝鸡文理学院, blood donation publicity in 陈仓区), and a finished
 water-safety activity on the 渭河 whose hours are confirmed, so 李建国 (the demo
-citizen, a volunteer) has a service record, a star's progress and an upcoming shift.
+citizen, a volunteer) has a service record, a star's progress, an upcoming shift and a
+service certificate.
 An offline hours claim waits in 渭滨区's inbox. Idempotent: skipped once any activity
 exists; skipped quietly without the demo branches and volunteers."""
 
@@ -14,7 +15,7 @@ from portal.accounts.models import User
 from portal.branches.models import Branch
 from portal.extensions import db
 from portal.timeutil import today_local, utcnow
-from portal.volunteering import activities, claims, hours
+from portal.volunteering import activities, certificates, claims, hours
 from portal.volunteering.models import Volunteer
 from portal.volunteering.service_models import (
     FINISHED,
@@ -135,6 +136,8 @@ def load() -> list[str]:
 
     sign_up(citizen, first)
     _past_activity(weibin, organiser)
+    today = today_local()
+    certificates.issue(citizen, date(today.year, 1, 1), today)
     claims.claim_hours(
         citizen,
         today_local() - timedelta(days=12),
@@ -144,7 +147,10 @@ def load() -> list[str]:
         "宝鸡市渭滨区神农镇",
         "神农镇民政办 刘主任 13709171234",
     )
-    return [f"Volunteer service: {len(made) + 1} activities, 1 hours claim waiting (渭滨区)"]
+    return [
+        f"Volunteer service: {len(made) + 1} activities, 1 hours claim waiting (渭滨区), "
+        "a service certificate for 李建国"
+    ]
 
 
 def _past_activity(weibin: Branch, organiser: User) -> None:

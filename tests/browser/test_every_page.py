@@ -42,6 +42,9 @@ MUST_MEASURE = {
         "accounts.sessions": "main form",
         "volunteering.card": ".card svg",
         "volunteering.edit": "main form",
+        "volunteering.my_service": "main table",
+        "volunteering.activity_list": "main li a",
+        "volunteering.certificate": ".card svg",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -56,6 +59,10 @@ MUST_MEASURE = {
         "volunteer_staff.team": "main li",
         "membership_staff.members": "#members li",
         "membership_staff.member": "dl.facts",
+        "volunteer_staff.staff_activity": "main table",
+        "volunteer_staff.roster": "main table",
+        "volunteer_staff.shift_qr": ".qr svg",
+        "volunteer_staff.hours_ranking": "table tbody tr",
     },
 }
 
@@ -68,6 +75,12 @@ def _demo(app) -> SimpleNamespace:
     from portal.demo import load_all
     from portal.membership.models import Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
+    from portal.volunteering.service_models import (
+        ServiceCertificate,
+        ShiftSignup,
+        VolunteerActivity,
+        VolunteerShift,
+    )
 
     load_all()
     db.session.commit()
@@ -88,6 +101,14 @@ def _demo(app) -> SimpleNamespace:
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
+            "activity_id": db.session.scalar(
+                select(VolunteerActivity.id).order_by(VolunteerActivity.id).limit(1)
+            ),
+            "shift_id": db.session.scalar(
+                select(VolunteerShift.id).order_by(VolunteerShift.id).limit(1)
+            ),
+            "signup_id": db.session.scalar(select(ShiftSignup.id).limit(1)),
+            "certificate_id": db.session.scalar(select(ServiceCertificate.id).limit(1)),
         },
     )
 
