@@ -366,3 +366,30 @@ def test_the_reminder_goes_once_however_often_it_runs(world, tree, app):
     assert "queued 0 reminders" in result.output
     kinds = db.session.scalars(select(Notification.kind)).all()
     assert kinds.count("service_reminder") == 1
+
+
+def test_cancelling_an_activity_frees_every_seat_and_tells_everyone(
+    world, tree, make_user, app, login
+):
+    officer, volunteer = world
+    other = make_volunteer(make_user(), tree.a, name="李娜")
+    activity = make_activity(tree.a, shifts=((2, 3, 5), (30, 3, 5)))
+    signups.sign_up(volunteer, activity.shifts[0])
+    signups.sign_up(other, activity.shifts[1])
+    db.session.commit()
+    client = app.test_client()
+    login(client, officer)
+    page = client.post(
+        f"/admin/volunteering/activities/{activity.id}/cancel",
+        data={"reason": "暴雨预警，活动取消"},
+    )
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert all(s.seats_taken == 0 for s in db.session.get(type(activity), activity.id).shifts)
+    bodies = db.session.scalars(
+        select(Notification.body).where(Notification.kind == "service_cancelled")
+    ).all()
+    assert len(bodies) == 2 and all("暴雨预警" in b for b in bodies)
+    assert db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "volunteer_activity_cancelled")
+    )

@@ -119,7 +119,7 @@ def upgrade():
     )
     with op.batch_alter_table('volunteer_service_years', schema=None) as batch_op:
         batch_op.create_index('ix_volunteer_service_years_branch_first', ['branch_id', 'first_at'], unique=False)
-        batch_op.create_index('ix_volunteer_service_years_year_minutes', ['year', 'minutes'], unique=False)
+        batch_op.create_index('ix_volunteer_service_years_ranking', ['year', 'minutes', 'volunteer_id'], unique=False)
 
     op.create_table('volunteer_shifts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -208,7 +208,7 @@ def downgrade():
 
     op.drop_table('volunteer_shifts')
     with op.batch_alter_table('volunteer_service_years', schema=None) as batch_op:
-        batch_op.drop_index('ix_volunteer_service_years_year_minutes')
+        batch_op.drop_index('ix_volunteer_service_years_ranking')
         batch_op.drop_index('ix_volunteer_service_years_branch_first')
 
     op.drop_table('volunteer_service_years')

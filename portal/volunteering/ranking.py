@@ -22,7 +22,8 @@ RANKING_SIZE = 100
 
 def ranking(branch: Branch, year: int, limit: int = RANKING_SIZE) -> list[VolunteerServiceYear]:
     """The volunteers of `branch` and every branch under it with the most confirmed
-    minutes in `year`, most first (ties: the earlier first service first)."""
+    minutes in `year`, most first (ties: the later-registered volunteer id first, the
+    order of the ranking index, so a province's top list is read off the index)."""
     return list(
         db.session.scalars(
             select(VolunteerServiceYear)
@@ -34,8 +35,7 @@ def ranking(branch: Branch, year: int, limit: int = RANKING_SIZE) -> list[Volunt
             )
             .order_by(
                 VolunteerServiceYear.minutes.desc(),
-                VolunteerServiceYear.first_at,
-                VolunteerServiceYear.volunteer_id,
+                VolunteerServiceYear.volunteer_id.desc(),
             )
             .limit(limit)
             .options(

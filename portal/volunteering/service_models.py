@@ -184,7 +184,8 @@ class VolunteerServiceYear(db.Model):
 
     __tablename__ = "volunteer_service_years"
     __table_args__ = (
-        Index("ix_volunteer_service_years_year_minutes", "year", "minutes"),
+        # The ranking walks it backwards: most minutes first, ties by volunteer id.
+        Index("ix_volunteer_service_years_ranking", "year", "minutes", "volunteer_id"),
         Index("ix_volunteer_service_years_branch_first", "branch_id", "first_at"),
     )
 
