@@ -34,7 +34,26 @@ FIELDS: dict[str, dict] = {
         # the model's setter encrypts it when the test builds the item (in the app)
         "emergency_contact": {"name": "张建国", "relation": "父亲", "phone": "13800138000"},
     },
+    # A callable builds what the kind needs from the applicant and the branch.
+    "hours_claim": lambda applicant, branch: _hours_claim_fields(applicant, branch),
 }
+
+
+def _hours_claim_fields(applicant, branch) -> dict:
+    from datetime import date
+
+    from tests.service_helpers import make_volunteer
+
+    volunteer = make_volunteer(applicant, branch)
+    return {
+        "volunteer_id": volunteer.id,
+        "served_on": date(2026, 5, 1),
+        "minutes": 120,
+        "service_area": "first_aid",
+        "what": "协助急救培训",
+        "place": "渭滨区",
+        "witness": "李主任 13800138000",
+    }
 
 
 def test_at_least_the_home_branch_kind_is_checked():
@@ -55,7 +74,10 @@ def world(tree, make_user, grant_role):
 
 def application(key: str, applicant, branch):
     kind = review_kinds.get_kind(key)
-    item = kind.model(user_id=applicant.id, branch_id=branch.id, **FIELDS.get(key, {}))
+    fields = FIELDS.get(key, {})
+    if callable(fields):
+        fields = fields(applicant, branch)
+    item = kind.model(user_id=applicant.id, branch_id=branch.id, **fields)
     db.session.add(item)
     db.session.commit()
     return item

@@ -65,7 +65,7 @@ ACTION_LABELS = {
     "volunteer_activity_finished": _l("Marked a volunteer activity finished"),
     "volunteer_shift_added": _l("Added a shift to a volunteer activity"),
     "volunteer_shift_removed": _l("Removed a shift from a volunteer activity"),
-    "volunteer_checked_by_hand": _l("Recorded a volunteer's check-in or check-out by hand"),
+    "volunteer_checked_by_hand": _l("Recorded a check-in or check-out by hand"),
     "service_hours_confirmed": _l("Confirmed volunteer service hours"),
     "service_hours_adjusted": _l("Changed volunteer service hours"),
     "volunteer_roster_exported": _l("Downloaded a shift roster"),
