@@ -137,7 +137,7 @@ def test_a_scan_before_login_finishes_after_login(app, tree, make_user, login):
     page = anonymous.get(f"/volunteer/check/{shift.id}?t={token}")
     assert page.status_code == 302 and "login" in page.headers["Location"]
     forged = app.test_client().get(f"/volunteer/check/{shift.id}?t=nonsense")
-    assert "not valid" in forged.get_data(as_text=True)
+    assert "二维码无效" in forged.get_data(as_text=True)  # Chinese: a visitor, no locale
 
 
 @pytest.fixture
@@ -185,3 +185,51 @@ def test_another_branchs_officer_gets_404(app, tree, login, foreign, method, url
     login(client, outsider)
     url = url.format(a=shift.activity_id, s=shift.id, u=signup.id, b=tree.a.id)
     assert getattr(client, method)(url).status_code == 404
+
+
+def test_roster_hand_check_and_adjustment_over_http(app, tree, make_user, grant_role, login):
+    officer = grant_role(make_user(locale="en"), tree.a, "officer")
+    make_volunteer(make_user(), tree.a)
+    shift = make_activity(tree.a).shifts[0]
+    volunteer = db.session.scalar(select(ShiftSignup.volunteer_id))  # none yet
+    assert volunteer is None
+    from portal.volunteering import signups
+    from portal.volunteering.models import Volunteer
+
+    signup = signups.sign_up(db.session.scalar(select(Volunteer)), shift)
+    db.session.commit()
+    client = app.test_client()
+    login(client, officer)
+    day = to_local(shift.starts_at).date().isoformat()
+    start = to_local(shift.starts_at).strftime("%H:%M")
+    p = f"c{signup.id}-"
+    page = client.post(
+        f"/admin/volunteering/sign-ups/{signup.id}/check",
+        data={p + "action": "out", p + "day": day, p + "at": start},
+    )
+    assert page.status_code == 200 and "Check this volunteer in first." in page.get_data(True)
+    for action, at in (("in", start), ("out", to_local(shift.ends_at).strftime("%H:%M"))):
+        page = client.post(
+            f"/admin/volunteering/sign-ups/{signup.id}/check",
+            data={
+                p + "action": action,
+                p + "day": to_local(shift.ends_at).date().isoformat() if action == "out" else day,
+                p + "at": at,
+            },
+        )
+        assert page.status_code == 302
+    entry = db.session.scalar(select(ServiceHours))
+    assert entry.minutes == 180
+    a = f"a{signup.id}-"
+    page = client.post(
+        f"/admin/volunteering/sign-ups/{signup.id}/adjust",
+        data={a + "hours": "2.5", a + "reason": ""},
+    )
+    assert page.status_code == 200 and 'value="2.5"' in page.get_data(True)
+    page = client.post(
+        f"/admin/volunteering/sign-ups/{signup.id}/adjust",
+        data={a + "hours": "2.5", a + "reason": "中途离开半小时"},
+    )
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(ServiceHours)).minutes == 150

@@ -14,6 +14,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from portal.textcheck import plain_multiline_text, plain_text
@@ -65,7 +66,7 @@ class ActivityForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.service_area.choices = [(k, str(v)) for k, v in SERVICE_AREAS.items()]
+        self.service_area.choices = [SelectChoice(k, str(v)) for k, v in SERVICE_AREAS.items()]
 
 
 class ShiftForm(FlaskForm):
@@ -134,7 +135,7 @@ class ClaimForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.service_area.choices = [(k, str(v)) for k, v in SERVICE_AREAS.items()]
+        self.service_area.choices = [SelectChoice(k, str(v)) for k, v in SERVICE_AREAS.items()]
 
 
 class CertificateForm(FlaskForm):

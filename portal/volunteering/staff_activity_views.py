@@ -340,17 +340,31 @@ def _roster(shift) -> list[ShiftSignup]:
     )
 
 
+def _hand_form(signup_id: int, **kw) -> HandCheckForm:
+    # One form per row, each with its own prefix: unique ids and labels on the page.
+    return HandCheckForm(prefix=f"c{signup_id}", **kw)
+
+
+def _adjust_form(signup_id: int, **kw) -> AdjustForm:
+    return AdjustForm(prefix=f"a{signup_id}", **kw)
+
+
 @staff_bp.get("/shifts/<int:shift_id>/roster")
 @staff_required(REVIEW_ROLES)
-def roster(shift_id: int, hand_form=None, adjust_form=None, form_for=None):
+def roster(shift_id: int, submitted=None, form_for=None):
     shift = _shift_or_404(shift_id)
-    local_start = to_local(shift.starts_at)
+    day = to_local(shift.starts_at).date()
+    rows = _roster(shift)
+    hand_forms = {s.id: _hand_form(s.id, formdata=None, day=day) for s in rows}
+    adjust_forms = {s.id: _adjust_form(s.id, formdata=None) for s in rows}
+    if submitted is not None:
+        (hand_forms if isinstance(submitted, HandCheckForm) else adjust_forms)[form_for] = submitted
     return render_template(
         "volunteering/staff_roster.html",
         shift=shift,
-        signups=_roster(shift),
-        hand_form=hand_form or HandCheckForm(formdata=None, day=local_start.date()),
-        adjust_form=adjust_form or AdjustForm(formdata=None),
+        signups=rows,
+        hand_forms=hand_forms,
+        adjust_forms=adjust_forms,
         form_for=form_for,
         form=ActionForm(formdata=None),
         hours_text=hours_text,
@@ -362,7 +376,7 @@ def roster(shift_id: int, hand_form=None, adjust_form=None, form_for=None):
 @staff_required(REVIEW_ROLES)
 def check_by_hand(signup_id: int):
     signup = _signup_or_404(signup_id)
-    form = HandCheckForm()
+    form = _hand_form(signup.id)
     if form.validate_on_submit():
         at = local_to_utc(form.day.data, form.at.data)
         try:
@@ -374,7 +388,7 @@ def check_by_hand(signup_id: int):
             db.session.commit()
             flash(_("Recorded."), "success")
             return redirect(url_for(".roster", shift_id=signup.shift_id))
-    return roster(signup.shift_id, hand_form=form, form_for=signup.id), 200
+    return roster(signup.shift_id, submitted=form, form_for=signup.id), 200
 
 
 @staff_bp.post("/shifts/<int:shift_id>/confirm")
@@ -408,7 +422,7 @@ def adjust_hours(signup_id: int):
     signup = _signup_or_404(signup_id)
     if signup.hours is None:
         abort(404)
-    form = AdjustForm()
+    form = _adjust_form(signup.id)
     if form.validate_on_submit():
         minutes = quarter_minutes(form.hours.data)
         if minutes is None:
@@ -429,7 +443,7 @@ def adjust_hours(signup_id: int):
                 db.session.commit()
                 flash(_("The hours have been changed."), "success")
                 return redirect(url_for(".roster", shift_id=signup.shift_id))
-    return roster(signup.shift_id, adjust_form=form, form_for=signup.id), 200
+    return roster(signup.shift_id, submitted=form, form_for=signup.id), 200
 
 
 def _fmt() -> str:
