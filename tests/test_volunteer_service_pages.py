@@ -19,6 +19,7 @@ from portal.volunteering.service_models import (
     ShiftSignup,
     VolunteerActivity,
 )
+from tests.conftest import DEFAULT_PASSWORD
 from tests.service_helpers import make_activity, make_volunteer
 
 
@@ -136,6 +137,15 @@ def test_a_scan_before_login_finishes_after_login(app, tree, make_user, login):
     token = checkin.make_token(shift.id, checkin.IN)
     page = anonymous.get(f"/volunteer/check/{shift.id}?t={token}")
     assert page.status_code == 302 and "login" in page.headers["Location"]
+    # Logging in (a minute later, say) finishes the check-in the scan started.
+    page = anonymous.post(
+        "/account/login",
+        data={"phone": user.phone, "password": DEFAULT_PASSWORD, "next": "/volunteer/check/resume"},
+    )
+    assert page.status_code == 302 and page.headers["Location"].endswith("/volunteer/check/resume")
+    page = anonymous.get("/volunteer/check/resume")
+    assert "You are checked in" in page.get_data(as_text=True)
+    assert db.session.scalar(select(ShiftSignup.checked_in_at)) is not None
     forged = app.test_client().get(f"/volunteer/check/{shift.id}?t=nonsense")
     assert "二维码无效" in forged.get_data(as_text=True)  # Chinese: a visitor, no locale
 
