@@ -393,3 +393,37 @@ def test_cancelling_an_activity_frees_every_seat_and_tells_everyone(
     assert db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "volunteer_activity_cancelled")
     )
+
+
+def test_dashboard_indicators_and_ranking_roll_up_the_tree(world, tree, make_user):
+    from portal.admin import indicators as ind
+    from portal.branches.scope import ids_under
+    from portal.volunteering.ranking import ranking
+
+    officer, volunteer = world
+    other = make_volunteer(make_user(), tree.g, name="李娜")  # a grassroots unit under 渭滨
+    when = utcnow() - timedelta(days=1)
+    for v, minutes in ((volunteer, 90), (volunteer, 30), (other, 45)):
+        db.session.add(
+            ServiceHours(
+                volunteer_id=v.id,
+                branch_id=v.branch_id,
+                service_area="first_aid",
+                title="应急救护值守",
+                started_at=when,
+                minutes=minutes,
+                status=HOURS_CONFIRMED,
+            )
+        )
+        hours.credit(v, when, minutes)
+    db.session.commit()
+    year = to_local(when).year
+    figures = {
+        key: ind.rollup(ind.get_indicator(key), ids_under([tree.c.path]), [tree.c, tree.a], year)
+        for key in ("active_volunteers", "volunteer_hours")
+    }
+    assert figures["active_volunteers"][tree.c.id].this_year == 2
+    assert figures["volunteer_hours"][tree.a.id].this_year == 165
+    assert [r.volunteer_id for r in ranking(tree.c, year)] == [volunteer.id, other.id]
+    assert [r.minutes for r in ranking(tree.a, year)] == [120, 45]
+    assert ranking(tree.b, year) == []
