@@ -57,6 +57,8 @@ class Config:
 
     # How long a membership runs before it needs renewing (set per installation).
     MEMBERSHIP_TERM_YEARS = _env_int("MEMBERSHIP_TERM_YEARS", 3)
+    # Volunteer hours: how many minutes past a shift's length a stay still counts.
+    VOLUNTEER_HOURS_GRACE_MINUTES = _env_int("VOLUNTEER_HOURS_GRACE_MINUTES", 30)
 
     # Visitors: a signed cookie; signed-in people: server-side sessions (both in one
     # cookie, see portal/sessions.py). A visitor's cookie is refused once older than

@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
     small_cookie = workbench.prepare_small(small_app, reuse=args.reuse)
     figures = workbench.run(env, app, reuse=args.reuse, small=(small_env, small_cookie))
-    from bench import anonymous
+    from bench import anonymous, service
 
+    figures += service.run(env, app, reuse=args.reuse)
     figures += anonymous.run(env, app)
     with app.app_context():
         from portal.extensions import db

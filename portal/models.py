@@ -19,3 +19,13 @@ from portal.volunteering.models import (  # noqa: F401
     VolunteerTeam,
     VolunteerTeamMember,
 )
+from portal.volunteering.service_models import (  # noqa: F401
+    HoursClaim,
+    ServiceCertificate,
+    ServiceHours,
+    ShiftSignup,
+    VolunteerActivity,
+    VolunteerServiceTotal,
+    VolunteerServiceYear,
+    VolunteerShift,
+)

@@ -43,7 +43,10 @@ def yuan(fen: int | None) -> str:
 
 
 def figure(n: int, unit: str) -> str:
-    """A plan-indicator figure: money (fen) as yuan, anything else as a whole number."""
+    """A plan-indicator figure: money (fen) as yuan, minutes as whole hours, anything
+    else as a whole number."""
+    if unit == "minutes":
+        return f"{n // 60:,}"
     return yuan(n) if unit == "fen" else f"{n:,}"
 
 

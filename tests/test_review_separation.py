@@ -8,6 +8,7 @@ reject, and bulk approve (which says which item and why, and goes on with the re
 import importlib
 import itertools
 import re
+from datetime import date
 
 import pytest
 from flask_babel import force_locale
@@ -21,6 +22,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.review import kinds as review_kinds
 from portal.review.services import OWN_APPLICATION, ReviewError, decide
+from tests.service_helpers import make_volunteer
 
 # The factory imports these; each kind registers itself when its module is imported.
 for _module in portal.VIEW_MODULES:
@@ -44,7 +46,22 @@ FIELDS: dict[str, dict] = {
         "size": 320,
         "address": "宝鸡市渭滨区清姜路 8 号",
     },
+    # A callable builds what the kind needs from the applicant and the branch.
+    "hours_claim": lambda applicant, branch: _hours_claim_fields(applicant, branch),
 }
+
+
+def _hours_claim_fields(applicant, branch) -> dict:
+    volunteer = make_volunteer(applicant, branch)
+    return {
+        "volunteer_id": volunteer.id,
+        "served_on": date(2026, 5, 1),
+        "minutes": 120,
+        "service_area": "first_aid",
+        "what": "协助急救培训",
+        "place": "渭滨区",
+        "witness": "李主任 13800138000",
+    }
 
 
 def test_at_least_the_home_branch_kind_is_checked():
@@ -73,7 +90,10 @@ def _next_code() -> str:
 
 def application(key: str, applicant, branch):
     kind = review_kinds.get_kind(key)
-    fields = {k: v() if callable(v) else v for k, v in FIELDS.get(key, {}).items()}
+    fields = FIELDS.get(key, {})
+    if callable(fields):
+        fields = fields(applicant, branch)
+    fields = {k: v() if callable(v) else v for k, v in fields.items()}
     item = kind.model(user_id=applicant.id, branch_id=branch.id, **fields)
     db.session.add(item)
     db.session.commit()

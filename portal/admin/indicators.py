@@ -221,6 +221,8 @@ register_indicator(
 register_indicator("members", _l("New Red Cross members"))
 register_indicator("group_members", _l("New group members (organisations)"), unit="projects")
 register_indicator("volunteers", _l("New registered volunteers"))
+register_indicator("active_volunteers", _l("Active volunteers this year"))
+register_indicator("volunteer_hours", _l("Confirmed volunteer service hours"), unit="minutes")
 register_indicator("first_aiders", _l("New certified first-aiders"))
 register_indicator("marrow_donors", _l("Stem cell (marrow) registry additions"))
 register_indicator("organ_donors", _l("Organ and body donation registrants"))

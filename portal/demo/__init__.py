@@ -17,6 +17,7 @@ LOADERS = [
     "portal.demo.volunteers",
     "portal.demo.members",
     "portal.demo.groups",
+    "portal.demo.service",
 ]
 
 

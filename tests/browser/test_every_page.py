@@ -44,6 +44,9 @@ MUST_MEASURE = {
         "volunteering.edit": "main form",
         "membership.groups_page": "main form",
         "membership.group_card": ".card svg",
+        "volunteering.my_service": "main table",
+        "volunteering.activity_list": "main li a",
+        "volunteering.certificate": ".card svg",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -60,6 +63,10 @@ MUST_MEASURE = {
         "membership_staff.member": "dl.facts",
         "membership_staff.group_members": "#group-members li",
         "membership_staff.group_member": "dl.facts",
+        "volunteer_staff.staff_activity": "main table",
+        "volunteer_staff.roster": "main table",
+        "volunteer_staff.shift_qr": ".qr svg",
+        "volunteer_staff.hours_ranking": "table tbody tr",
     },
 }
 
@@ -72,6 +79,12 @@ def _demo(app) -> SimpleNamespace:
     from portal.demo import load_all
     from portal.membership.models import GroupMember, Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
+    from portal.volunteering.service_models import (
+        ServiceCertificate,
+        ShiftSignup,
+        VolunteerActivity,
+        VolunteerShift,
+    )
 
     load_all()
     db.session.commit()
@@ -94,6 +107,14 @@ def _demo(app) -> SimpleNamespace:
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
             # the demo citizen's company (demo/groups.py): its card page shows for them
             "group_id": db.session.scalar(select(GroupMember.id).order_by(GroupMember.id).limit(1)),
+            "activity_id": db.session.scalar(
+                select(VolunteerActivity.id).order_by(VolunteerActivity.id).limit(1)
+            ),
+            "shift_id": db.session.scalar(
+                select(VolunteerShift.id).order_by(VolunteerShift.id).limit(1)
+            ),
+            "signup_id": db.session.scalar(select(ShiftSignup.id).limit(1)),
+            "certificate_id": db.session.scalar(select(ServiceCertificate.id).limit(1)),
         },
     )
 
