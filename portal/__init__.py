@@ -76,6 +76,7 @@ VIEW_MODULES = (
     "portal.volunteering.staff_views",
     "portal.membership.views",
     "portal.membership.staff_views",
+    "portal.donors.marrow_views",
 )
 
 
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         branches,
         cards,
         consent,
+        donors,
         main,
         membership,
         notifications,
@@ -103,6 +105,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)
+    for blueprint in donors.BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
 
 def _init_request_hooks(app: Flask) -> None:

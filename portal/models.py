@@ -14,3 +14,11 @@ from portal.volunteering.models import (  # noqa: F401
     VolunteerTeam,
     VolunteerTeamMember,
 )
+from portal.donors.models import (  # noqa: F401
+    MarrowRegistration,
+    MemorialDonor,
+    OrganRegistration,
+    OrganWishVersion,
+    SampleBooking,
+    SampleSession,
+)
