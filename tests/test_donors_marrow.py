@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the `world` fixture is imported)
 """Marrow pre-registration: eligibility at every boundary, the two consents, encryption
 at rest, the 7-day cooling-off, withdrawal, booking a sample seat, consent withdrawal."""
 
