@@ -77,6 +77,7 @@ VIEW_MODULES = (
     "portal.membership.views",
     "portal.membership.staff_views",
     "portal.donors.marrow_views",
+    "portal.donors.organ_views",
 )
 
 
