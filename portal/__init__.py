@@ -78,6 +78,7 @@ VIEW_MODULES = (
     "portal.membership.staff_views",
     "portal.donors.marrow_views",
     "portal.donors.organ_views",
+    "portal.donors.staff_views",
 )
 
 

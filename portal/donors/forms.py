@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -265,6 +266,7 @@ class CodeForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
+    branch = SelectField(_l("Branch running it"), choices=[], coerce=str)
     place = StringField(
         _l("Collection point"),
         filters=[strip],

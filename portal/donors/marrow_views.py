@@ -5,7 +5,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.donors import eligibility, marrow
+from portal.donors import (
+    eligibility,
+    indicator,  # noqa: F401  (makes the dashboard's donor figures live)
+    marrow,
+)
 from portal.donors import marrow_bp as bp
 from portal.donors.forms import MARROW_FORMS, ActionForm, WithdrawForm
 from portal.extensions import db
