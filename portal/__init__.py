@@ -79,6 +79,7 @@ VIEW_MODULES = (
     "portal.donors.marrow_views",
     "portal.donors.organ_views",
     "portal.donors.staff_views",
+    "portal.donors.memorial_views",
 )
 
 

@@ -306,6 +306,7 @@ class StepForm(FlaskForm):
 
 
 class MemorialForm(FlaskForm):
+    branch = SelectField(_l("Branch"), choices=[], coerce=str)
     display_name = StringField(
         _l("Name as the family wishes it shown"),
         filters=[strip],

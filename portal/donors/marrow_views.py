@@ -9,6 +9,7 @@ from portal.donors import (
     eligibility,
     indicator,  # noqa: F401  (makes the dashboard's donor figures live)
     marrow,
+    my_section,  # noqa: F401  (the "My Red Cross" section)
 )
 from portal.donors import marrow_bp as bp
 from portal.donors.forms import MARROW_FORMS, ActionForm, WithdrawForm
