@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Response, request, url_for
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from tests.browser.page_rules import PHONE, rule_breaks
@@ -34,6 +34,7 @@ MUST_MEASURE = {
         "accounts.register_verify": "input",
         "accounts.login_code_verify": "input",
         "accounts.reset_verify": "input",
+        "memorial.index": "#memorial li form",
     },
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
@@ -42,6 +43,8 @@ MUST_MEASURE = {
         "accounts.sessions": "main form",
         "volunteering.card": ".card svg",
         "volunteering.edit": "main form",
+        "organ.register": "main form",
+        "marrow.register": ".notice",  # 李建国 is past 45
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -56,6 +59,11 @@ MUST_MEASURE = {
         "volunteer_staff.team": "main li",
         "membership_staff.members": "#members li",
         "membership_staff.member": "dl.facts",
+        "donors_staff.marrow_list": "#registrants li",
+        "donors_staff.marrow_record": "dl.facts",
+        "donors_staff.organ_record": "main ol li",
+        "donors_staff.session_roster": "#roster li",
+        "donors_staff.memorial_list": "main form",
     },
 }
 
@@ -66,6 +74,12 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.donors.models import (
+        MarrowRegistration,
+        MemorialDonor,
+        OrganRegistration,
+        SampleSession,
+    )
     from portal.membership.models import Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
 
@@ -88,6 +102,12 @@ def _demo(app) -> SimpleNamespace:
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
+            "registration_id": db.session.scalar(select(func.min(MarrowRegistration.id))),
+            "organ_id": db.session.scalar(select(func.max(OrganRegistration.id))),
+            "session_id": db.session.scalar(
+                select(SampleSession.id).where(SampleSession.seats_taken > 0).limit(1)
+            ),
+            "donor_id": db.session.scalar(select(func.min(MemorialDonor.id))),
         },
     )
 
