@@ -82,6 +82,7 @@ def amend():
             family_name=family.get("name"),
             family_relation=family.get("relation"),
             family_phone=family.get("phone"),
+            family_informed=bool(family.get("informed")),
         )
     else:
         form = _form()
