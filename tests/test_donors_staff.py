@@ -15,6 +15,7 @@ from portal.branches.scope import scoped_branch_ids
 from portal.donors import eligibility, marrow, organ
 from portal.donors.models import MarrowRegistration, SampleSession
 from portal.extensions import db
+from portal.notifications.models import Notification
 from portal.timeutil import today_local, utcnow
 from tests.donors_world import make_session, world  # noqa: F401
 
@@ -216,3 +217,25 @@ def test_a_session_is_opened_by_form(world, client, login):
         >= 1
     )
     assert db.session.scalar(select(MarrowRegistration)) is None
+
+
+def test_calling_off_a_session_frees_its_registrants(world, booked, client, login):
+    reg, session, _ = booked
+    login(client, world.officer)  # the county cannot call off the city's session
+    assert client.post(f"/admin/donors/sessions/{session.id}/cancel").status_code == 404
+    login(client, world.city)
+    assert client.post(f"/admin/donors/sessions/{session.id}/cancel").status_code == 302
+    db.session.refresh(reg)
+    db.session.refresh(session)
+    assert reg.status == marrow.CONFIRMED and session.cancelled_at is not None
+    assert session.seats_taken == 0
+    assert "marrow_session_cancelled" in db.session.scalars(select(Notification.kind)).all()
+    assert marrow.sessions_for(reg) == []  # no longer offered
+    assert _audit("sample_session_cancelled")[0].changes == {"bookings": 1}
+
+
+def test_my_red_cross_shows_the_registrations(world, booked, client, login):
+    login(client, world.citizen)
+    html = client.get("/my", headers=EN).get_data(as_text=True)
+    assert "Life-saving registrations" in html and "Sample appointment booked" in html
+    assert "QG-610302-000001" in html and 'href="/account/consents"' in html

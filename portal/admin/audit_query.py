@@ -73,6 +73,7 @@ ACTION_LABELS = {
     "marrow_registrants_exported": _l("Downloaded the marrow registrant list"),
     "sample_session_created": _l("Opened a blood-sample session"),
     "sample_roster_exported": _l("Downloaded a sample session roster"),
+    "sample_session_cancelled": _l("Called off a blood-sample session"),
     "organ_registered": _l("Registered organ or body donation wishes"),
     "organ_amended": _l("Amended organ or body donation wishes"),
     "organ_withdrawn": _l("Withdrew organ or body donation wishes"),

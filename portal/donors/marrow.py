@@ -4,7 +4,6 @@ appointment, and the later steps staff record (sampled, typed).
 
 Services take plain values, add and flush only; the views and the CLI commit."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -299,12 +298,6 @@ for _purpose in (MARROW_HEALTH, MARROW_REGISTRY):
 # --- sample sessions and appointments --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionOffer:
-    session: SampleSession
-    seats_left: int
-
-
 def sessions_for(reg: MarrowRegistration, now: datetime | None = None) -> list[SampleSession]:
     """Sessions the registrant may book: run by their branch or a branch above it (a
     city's collection point serves its counties), not cancelled, not started."""
@@ -484,6 +477,46 @@ def create_session(
         changes={"capacity": capacity},
     )
     return session
+
+
+def cancel_session(session: SampleSession, actor, role: str | None) -> int:
+    """A branch calls off a session: every appointment in it is cancelled (the
+    registrants are back to "confirmed" and texted to book another). Returns how many
+    were booked. Refuses a session already cancelled or over."""
+    if session.cancelled_at is not None or session.ends_at <= utcnow():
+        raise MarrowError(_l("This session cannot be called off."))
+    session.cancelled_at = utcnow()
+    bookings = db.session.scalars(
+        select(SampleBooking)
+        .where(SampleBooking.session_id == session.id, SampleBooking.status == BOOKED)
+        .options(joinedload(SampleBooking.registration))
+    ).all()
+    for booking in bookings:
+        _cancel(booking)
+        reg = booking.registration
+        if reg.status == SAMPLE_BOOKED:
+            _set_status(reg, CONFIRMED)
+        sms(
+            reg.user,
+            "marrow_session_cancelled",
+            _l(
+                "Sorry: the blood sample session at %(place)s on %(when)s has been called "
+                "off. Please book another one on the portal."
+            ),
+            place=session.place,
+            when=to_local(session.starts_at).strftime("%Y-%m-%d %H:%M"),
+        )
+    audit.record(
+        "sample_session_cancelled",
+        actor=actor,
+        actor_role=role,
+        branch_id=session.branch_id,
+        object_kind="sample_session",
+        object_id=session.id,
+        changes={"bookings": len(bookings)},
+    )
+    db.session.flush()
+    return len(bookings)
 
 
 # --- the daily run -------------------------------------------------------------------

@@ -5,7 +5,7 @@ and keep the stated purpose in the audit log. Outside the scope: 404."""
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,10 +19,11 @@ from portal.branches.scope import (
     can_review,
     get_branch_in_scope_or_404,
     get_in_scope_or_404,
+    in_scope,
     scoped_branch_ids,
 )
 from portal.donors import marrow, organ, staff_bp
-from portal.donors.forms import SessionForm, StepForm
+from portal.donors.forms import ActionForm, SessionForm, StepForm
 from portal.donors.models import (
     MARROW_STATUSES,
     REGISTERED,
@@ -150,11 +151,13 @@ def marrow_record(registration_id: int):
 
 
 def _marrow_page(reg, form):
+    booking = marrow.active_booking(reg)
     page = render_template(
         "donors/staff_marrow_record.html",
         reg=reg,
         marrow=marrow,
-        booking=marrow.active_booking(reg),
+        booking=booking,
+        roster_in_scope=booking is not None and in_scope(current_user, booking.session.branch),
         form=form,
         may_record=can_review(current_user, reg.branch)
         and reg.status in (marrow.CONFIRMED, marrow.SAMPLE_BOOKED, marrow.SAMPLED),
@@ -368,6 +371,25 @@ def session_roster(session_id: int):
         )
     db.session.commit()
     return page, (200 if purpose_error is None else 400)
+
+
+@staff_bp.post("/sessions/<int:session_id>/cancel")
+@staff_required(REVIEW_ROLES)
+def cancel_session(session_id: int):
+    session = get_in_scope_or_404(SampleSession, session_id, current_user, REVIEW_ROLES)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        n = marrow.cancel_session(
+            session, current_user, acting_role(current_user, session.branch, REVIEW_ROLES)
+        )
+    except marrow.MarrowError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "warning")
+    else:
+        db.session.commit()
+        flash(_("The session is called off; %(n)d people have been told by SMS.", n=n), "success")
+    return redirect(url_for(".session_roster", session_id=session.id))
 
 
 def _roster_export(session, bookings, purpose: str):
