@@ -252,3 +252,39 @@ def test_withdraw_page_one_action(world, client, login):
     r = client.post("/marrow/withdraw", data={})
     assert r.status_code == 302
     assert db.session.scalar(select(MarrowRegistration.status)) == marrow.WITHDRAWN
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weight", "abc"),
+        ("weight", "-5"),
+        ("weight", "NaN"),
+        ("weight", "1e999999"),
+        ("weight", "58.55"),
+        ("weight", "251"),
+        ("contact1_name", "x" * 10_000),
+        ("contact1_name", "\u202e张三"),
+        ("contact1_phone", "12345"),
+        ("contact2_phone", "13800001111"),  # the same person twice
+        ("contact2_relation", ""),
+        ("channel", "pigeon"),
+        ("q_chronic_disease", None),  # a question left unanswered
+        ("q_chronic_disease", "maybe"),
+    ],
+)
+def test_bad_input_is_refused_beside_the_field_and_writes_nothing(
+    world, client, login, field, value
+):
+    login(client, world.citizen)
+    r = _register(client, **{field: value})
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'class="error"' in html and count(MarrowRegistration) == 0
+    assert count(ConsentRecord) == 0
+
+
+def test_a_weight_is_kept_to_one_decimal(world, client, login):
+    login(client, world.citizen)
+    _register(client, weight=" 60 公斤")
+    assert db.session.scalar(select(MarrowRegistration)).health["weight_kg"] == "60.0"

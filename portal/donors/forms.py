@@ -105,7 +105,7 @@ def _weight(form, field) -> None:
         or value != round(value, 1)
     ):
         raise ValidationError(_l("Please enter your weight in kilograms, e.g. 58 or 58.5."))
-    field.kg = value
+    field.kg = value.quantize(Decimal("0.1"))
 
 
 class MarrowForm(FlaskForm):
