@@ -4,6 +4,14 @@ from portal.accounts.models import RealNameProfile, ServerSession, SmsCode, User
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.branches.models import Branch, HomeBranchRequest, StaffRole  # noqa: F401
 from portal.consent.models import ConsentRecord  # noqa: F401
+from portal.donors.models import (  # noqa: F401
+    MarrowRegistration,
+    MemorialDonor,
+    OrganRegistration,
+    OrganWishVersion,
+    SampleBooking,
+    SampleSession,
+)
 from portal.membership.models import Member, MembershipApplication  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.numbering.models import NumberSeries  # noqa: F401
@@ -13,12 +21,4 @@ from portal.volunteering.models import (  # noqa: F401
     VolunteerApplication,
     VolunteerTeam,
     VolunteerTeamMember,
-)
-from portal.donors.models import (  # noqa: F401
-    MarrowRegistration,
-    MemorialDonor,
-    OrganRegistration,
-    OrganWishVersion,
-    SampleBooking,
-    SampleSession,
 )

@@ -94,7 +94,8 @@ def test_one_registrant_two_sessions_at_once_gets_one(app, tree, make_user):
     won = _race(app, [(reg_id, first.id), (reg_id, second.id)] * 3)
     assert len(won) == 1
     db.session.expire_all()
-    taken = db.session.get(SampleSession, first.id).seats_taken + db.session.get(
-        SampleSession, second.id
-    ).seats_taken
+    taken = (
+        db.session.get(SampleSession, first.id).seats_taken
+        + db.session.get(SampleSession, second.id).seats_taken
+    )
     assert taken == 1  # the losers' seats were given back with their rollback
