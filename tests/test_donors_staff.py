@@ -239,3 +239,13 @@ def test_my_red_cross_shows_the_registrations(world, booked, client, login):
     html = client.get("/my", headers=EN).get_data(as_text=True)
     assert "Life-saving registrations" in html and "Sample appointment booked" in html
     assert "QG-610302-000001" in html and 'href="/account/consents"' in html
+
+
+def test_in_wechat_the_export_says_to_open_a_browser(world, booked, client, login):
+    from tests.conftest import WECHAT_UA
+
+    login(client, world.officer)
+    html = client.get("/admin/donors/marrow/", headers={**EN, "User-Agent": WECHAT_UA}).get_data(
+        as_text=True
+    )
+    assert "Open this page in your browser to download" in html
