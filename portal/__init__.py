@@ -81,6 +81,10 @@ VIEW_MODULES = (
     "portal.membership.staff_views",
     "portal.membership.group_views",
     "portal.membership.group_staff_views",
+    "portal.donors.marrow_views",
+    "portal.donors.organ_views",
+    "portal.donors.staff_views",
+    "portal.donors.memorial_views",
 )
 
 
@@ -91,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         branches,
         cards,
         consent,
+        donors,
         main,
         membership,
         notifications,
@@ -108,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)
+    for blueprint in donors.BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
 
 def _init_request_hooks(app: Flask) -> None:

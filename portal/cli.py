@@ -5,6 +5,7 @@ from flask import Flask
 
 from portal.branches import cli as branches_cli
 from portal.demo import load_all
+from portal.donors import cli as donors_cli
 from portal.extensions import db
 from portal.membership import cli as membership_cli
 from portal.notifications import cli as notifications_cli
@@ -32,3 +33,4 @@ def register(app: Flask) -> None:
     review_cli.register(app)
     membership_cli.register(app)
     volunteering_cli.register(app)
+    donors_cli.register(app)

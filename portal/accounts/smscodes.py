@@ -22,7 +22,8 @@ from portal.crypto import blind_index
 from portal.extensions import db
 from portal.timeutil import utcnow
 
-PURPOSES = frozenset({"register", "login", "reset"})
+# "organ_withdraw": confirming the withdrawal of an organ / body donation registration.
+PURPOSES = frozenset({"register", "login", "reset", "organ_withdraw"})
 CODE_DIGITS = 6
 
 

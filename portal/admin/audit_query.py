@@ -81,6 +81,22 @@ ACTION_LABELS = {
     "session_ended": _l("Ended a login on another device"),
     "sessions_ended": _l("Ended all other logins"),
     "user_created": _l("Account created by an administrator"),
+    "marrow_deferred": _l("Could not pre-register as a marrow donor (a health question)"),
+    "marrow_registered": _l("Pre-registered as a marrow donor"),
+    "marrow_withdrawn": _l("Withdrew a marrow registration"),
+    "marrow_sample_booked": _l("Booked a blood-sample appointment"),
+    "marrow_sample_cancelled": _l("Cancelled a blood-sample appointment"),
+    "marrow_status_changed": _l("Recorded a marrow registration step"),
+    "marrow_registrants_exported": _l("Downloaded the marrow registrant list"),
+    "sample_session_created": _l("Opened a blood-sample session"),
+    "sample_roster_exported": _l("Downloaded a sample session roster"),
+    "sample_session_cancelled": _l("Called off a blood-sample session"),
+    "organ_registered": _l("Registered organ or body donation wishes"),
+    "organ_amended": _l("Amended organ or body donation wishes"),
+    "organ_withdrawn": _l("Withdrew organ or body donation wishes"),
+    "organ_registrants_exported": _l("Downloaded the organ and body registrant list"),
+    "memorial_donor_added": _l("Added a donor to the memorial page"),
+    "memorial_donor_hidden": _l("Took a donor off the memorial page"),
 }
 
 ROLE_LABELS = {

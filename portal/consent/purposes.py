@@ -18,6 +18,9 @@ from flask_babel import lazy_gettext as _l
 
 ID_DOCUMENT = "id_document"
 VOLUNTEER_GUARDIAN = "volunteer_guardian"
+MARROW_HEALTH = "marrow_health"
+MARROW_REGISTRY = "marrow_registry"
+ORGAN_WISH = "organ_wish"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,64 @@ PURPOSES: dict[str, Purpose] = {
                 "If this consent is withdrawn, a volunteer application still waiting is "
                 "withdrawn, a volunteer under 18 stops being a registered volunteer, and "
                 "the parent or guardian's name and phone are deleted."
+            ),
+        ),
+        Purpose(
+            key=MARROW_HEALTH,
+            label=_l("Health information for stem cell (marrow) donation"),
+            texts={
+                "1": _l(
+                    "I separately agree that the Red Cross may process the health information "
+                    "I give for stem cell (marrow) donor pre-registration (my weight and my "
+                    "answers to the health questions) and my emergency contacts, which is "
+                    "sensitive personal information, to decide whether I can register and to "
+                    "reach me about a blood sample. It is stored encrypted. I can withdraw "
+                    'this consent at any time on the donor page or under "My consents".'
+                ),
+            },
+            give_at="marrow.register",
+            withdrawal_warning=_l(
+                "If you withdraw this consent your stem cell (marrow) registration is "
+                "withdrawn, any sample appointment is cancelled, and your health answers, "
+                "emergency contacts and contact preferences are deleted."
+            ),
+        ),
+        Purpose(
+            key=MARROW_REGISTRY,
+            label=_l("Sharing a marrow registration with the China Marrow Donor Program"),
+            texts={
+                "1": _l(
+                    "I separately agree that the Red Cross may share my name, identity "
+                    "document, contact details and, once my blood sample is typed, my HLA "
+                    "type with the China Marrow Donor Program (中华骨髓库), the national "
+                    "registry, so that a patient who matches me can be found. I can withdraw "
+                    'this consent at any time on the donor page or under "My consents".'
+                ),
+            },
+            give_at="marrow.register",
+            withdrawal_warning=_l(
+                "If you withdraw this consent your stem cell (marrow) registration is "
+                "withdrawn and the registry is told to remove you; any sample appointment "
+                "is cancelled and your health answers and contacts are deleted."
+            ),
+        ),
+        Purpose(
+            key=ORGAN_WISH,
+            label=_l("Organ and body donation wishes"),
+            texts={
+                "1": _l(
+                    "I separately agree that the Red Cross may process my organ and body "
+                    "donation wishes and my family contact, which is sensitive personal "
+                    "information, to keep my registration and tell the organ procurement "
+                    "organisation of my wish when the time comes. It is stored encrypted. "
+                    'I can withdraw this consent at any time under "My consents".'
+                ),
+            },
+            give_at="organ.register",
+            withdrawal_warning=_l(
+                "If you withdraw this consent your organ and body donation registration is "
+                "withdrawn, your card stops being valid, and the choices and family contact "
+                "of every version are deleted."
             ),
         ),
     )

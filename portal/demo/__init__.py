@@ -18,6 +18,7 @@ LOADERS = [
     "portal.demo.members",
     "portal.demo.groups",
     "portal.demo.service",
+    "portal.demo.donors",
 ]
 
 

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Response, request, url_for
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from tests.browser.page_rules import PHONE, rule_breaks
@@ -34,6 +34,7 @@ MUST_MEASURE = {
         "accounts.register_verify": "input",
         "accounts.login_code_verify": "input",
         "accounts.reset_verify": "input",
+        "memorial.index": "#memorial li form",
     },
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
@@ -47,6 +48,8 @@ MUST_MEASURE = {
         "volunteering.my_service": "main table",
         "volunteering.activity_list": "main li a",
         "volunteering.certificate": ".card svg",
+        "organ.register": "main form",
+        "marrow.register": ".notice",  # 李建国 is past 45
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -67,6 +70,11 @@ MUST_MEASURE = {
         "volunteer_staff.roster": "main table",
         "volunteer_staff.shift_qr": ".qr svg",
         "volunteer_staff.hours_ranking": "table tbody tr",
+        "donors_staff.marrow_list": "#registrants li",
+        "donors_staff.marrow_record": "dl.facts",
+        "donors_staff.organ_record": "main ol li",
+        "donors_staff.session_roster": "#roster li",
+        "donors_staff.memorial_list": "main form",
     },
 }
 
@@ -77,6 +85,12 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.donors.models import (
+        MarrowRegistration,
+        MemorialDonor,
+        OrganRegistration,
+        SampleSession,
+    )
     from portal.membership.models import GroupMember, Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
     from portal.volunteering.service_models import (
@@ -115,6 +129,12 @@ def _demo(app) -> SimpleNamespace:
             ),
             "signup_id": db.session.scalar(select(ShiftSignup.id).limit(1)),
             "certificate_id": db.session.scalar(select(ServiceCertificate.id).limit(1)),
+            "registration_id": db.session.scalar(select(func.min(MarrowRegistration.id))),
+            "organ_id": db.session.scalar(select(func.max(OrganRegistration.id))),
+            "session_id": db.session.scalar(
+                select(SampleSession.id).where(SampleSession.seats_taken > 0).limit(1)
+            ),
+            "donor_id": db.session.scalar(select(func.min(MemorialDonor.id))),
         },
     )
 
