@@ -76,6 +76,8 @@ VIEW_MODULES = (
     "portal.volunteering.staff_views",
     "portal.membership.views",
     "portal.membership.staff_views",
+    "portal.training.views",
+    "portal.training.staff_views",
 )
 
 
@@ -89,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         main,
         membership,
         notifications,
+        training,
         volunteering,
     )
     from portal.ids import init_ids
@@ -99,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         importlib.import_module(name)
     for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
-    for package in (membership, volunteering):
+    for package in (membership, volunteering, training):
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)

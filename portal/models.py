@@ -14,3 +14,11 @@ from portal.volunteering.models import (  # noqa: F401
     VolunteerTeam,
     VolunteerTeamMember,
 )
+from portal.training.models import (  # noqa: F401
+    Attendance,
+    Booking,
+    Certificate,
+    ClassDay,
+    ClassSession,
+    Course,
+)

@@ -1,0 +1,258 @@
+"""Class sessions: scheduling by a branch (staff, audited), the public listing, and
+cancelling a whole session (everyone booked is told). Services flush only."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from portal import audit
+from portal.branches.models import Branch
+from portal.branches.scope import REVIEW_ROLES, acting_role, path_under
+from portal.capacity.seats import give_back_seats
+from portal.extensions import db
+from portal.textcheck import has_hidden_characters
+from portal.timeutil import SHANGHAI, utcnow
+from portal.training import notify
+from portal.training.errors import TrainingError
+from portal.training.models import (
+    ACTIVE_STATES,
+    CANCELLED,
+    PUBLIC,
+    RESTRICTIONS,
+    SCHEDULED,
+    SEATED_STATES,
+    SESSION_CANCELLED,
+    Booking,
+    ClassDay,
+    ClassSession,
+    Course,
+)
+
+MAX_DAYS = 5
+MAX_CAPACITY = 500
+PAGE_SIZE = 20
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """A wall-clock time in Asia/Shanghai as the naive UTC the columns store."""
+    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class SessionPlan:
+    """What staff typed for a session (the form has checked types and lengths)."""
+
+    course_id: int
+    first_day: date
+    days: int
+    start: time
+    end: time
+    venue: str
+    address: str
+    map_url: str | None
+    capacity: int
+    instructors: str
+    cutoff_hours: int
+    restriction: str = PUBLIC
+    restriction_note: str | None = None
+
+
+def _check(plan: SessionPlan, now: datetime) -> Course:
+    course = db.session.get(Course, plan.course_id)
+    if course is None or not course.active:
+        raise TrainingError(_l("Please choose a course."))
+    if not 1 <= plan.days <= MAX_DAYS:
+        raise TrainingError(_l("A class lasts 1 to %(n)d days.", n=MAX_DAYS))
+    if plan.end <= plan.start:
+        raise TrainingError(_l("The end time must be after the start time."))
+    if not 1 <= plan.capacity <= MAX_CAPACITY:
+        raise TrainingError(_l("Seats must be between 1 and %(n)d.", n=MAX_CAPACITY))
+    if not 0 <= plan.cutoff_hours <= 14 * 24:
+        raise TrainingError(_l("Booking must close 0 to 336 hours before the start."))
+    if plan.restriction not in RESTRICTIONS:
+        raise TrainingError(_l("Please choose who may book."))
+    if plan.restriction != PUBLIC and not plan.restriction_note:
+        raise TrainingError(_l("Please name the organisation or schools the class is for."))
+    for value, limit in (
+        (plan.venue, 100),
+        (plan.address, 200),
+        (plan.instructors, 200),
+        (plan.restriction_note or "", 100),
+    ):
+        if len(value) > limit or has_hidden_characters(value):
+            raise TrainingError(_l("Please check what you typed."))
+    if not plan.venue or not plan.address or not plan.instructors:
+        raise TrainingError(_l("Please give the venue, its address and the instructors."))
+    if plan.map_url:
+        parts = urlsplit(plan.map_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc or len(plan.map_url) > 500:
+            raise TrainingError(_l("The map link must be a web address (https://...)."))
+    if local_to_utc(plan.first_day, plan.start) <= now:
+        raise TrainingError(_l("The class must start in the future."))
+    return course
+
+
+def schedule(actor, branch: Branch, plan: SessionPlan, now=None) -> ClassSession:
+    """A new session of a course at `branch` (in the actor's scope: the view checked),
+    audited."""
+    now = now or utcnow()
+    course = _check(plan, now)
+    session = ClassSession(
+        course_id=course.id,
+        branch_id=branch.id,
+        capacity=plan.capacity,
+        seats_taken=0,
+        waitlist_last=0,
+        venue=plan.venue,
+        address=plan.address,
+        map_url=plan.map_url or None,
+        instructors=plan.instructors,
+        restriction=plan.restriction,
+        restriction_note=plan.restriction_note if plan.restriction != PUBLIC else None,
+        access_code=secrets.token_hex(3).upper() if plan.restriction != PUBLIC else None,
+        status=SCHEDULED,
+        created_by_id=actor.id,
+    )
+    for n in range(plan.days):
+        day = plan.first_day + timedelta(days=n)
+        session.days.append(
+            ClassDay(
+                day_no=n + 1,
+                starts_at=local_to_utc(day, plan.start),
+                ends_at=local_to_utc(day, plan.end),
+            )
+        )
+    session.starts_at = session.days[0].starts_at
+    session.ends_at = session.days[-1].ends_at
+    session.booking_cutoff = session.starts_at - timedelta(hours=plan.cutoff_hours)
+    db.session.add(session)
+    db.session.flush()
+    audit.record(
+        "training_session_scheduled",
+        actor=actor,
+        actor_role=acting_role(actor, branch, REVIEW_ROLES),
+        branch_id=branch.id,
+        object_kind="class_session",
+        object_id=session.id,
+        changes={
+            "course": course.code,
+            "first_day": plan.first_day.isoformat(),
+            "days": plan.days,
+            "capacity": plan.capacity,
+            "venue": plan.venue,
+            "restriction": plan.restriction,
+        },
+    )
+    return session
+
+
+def cancel_session(actor, session: ClassSession, reason: str) -> int:
+    """Cancel a session: every active booking ends (and is told why by SMS), seats are
+    released, the cancellation is audited. Returns how many people were told."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200 or has_hidden_characters(reason, multiline=True):
+        raise TrainingError(_l("Please write the reason (at most 200 characters)."))
+    if session.status != SCHEDULED:
+        raise TrainingError(_l("This class has already been cancelled."))
+    session.status = CANCELLED
+    session.cancel_reason = reason
+    session.cancelled_at = utcnow()
+    bookings = list(
+        db.session.scalars(
+            select(Booking).where(
+                Booking.session_id == session.id, Booking.status.in_(ACTIVE_STATES)
+            )
+        )
+    )
+    seated = sum(1 for b in bookings if b.status in SEATED_STATES)
+    for booking in bookings:
+        booking.status = SESSION_CANCELLED
+        booking.offer_expires_at = None
+        notify.session_cancelled(booking, reason)
+    db.session.flush()
+    if seated:
+        give_back_seats(ClassSession, session.id, seated)
+    audit.record(
+        "training_session_cancelled",
+        actor=actor,
+        actor_role=acting_role(actor, session.branch, REVIEW_ROLES),
+        branch_id=session.branch_id,
+        object_kind="class_session",
+        object_id=session.id,
+        changes={"reason": reason, "bookings": len(bookings)},
+    )
+    return len(bookings)
+
+
+# --- the public listing ---------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    sessions: list
+    page: int
+    has_next: bool
+
+
+def listing(
+    area: Branch | None,
+    course_id: int | None,
+    from_day: date | None,
+    seats_only: bool,
+    page: int,
+    now=None,
+) -> Listing:
+    """Upcoming, bookable-looking sessions: in `area`'s subtree, of a course, from a day,
+    with seats left; soonest first. One query (sessions with course and branch)."""
+    now = now or utcnow()
+    start = now
+    if from_day is not None:
+        start = max(now, local_to_utc(from_day, time(0, 0)))
+    stmt = (
+        select(ClassSession)
+        .join(ClassSession.course)
+        .join(ClassSession.branch)
+        .options(contains_eager(ClassSession.course), contains_eager(ClassSession.branch))
+        .where(ClassSession.status == SCHEDULED, ClassSession.starts_at >= start)
+    )
+    if area is not None:
+        stmt = stmt.where(path_under(area.path))
+    if course_id is not None:
+        stmt = stmt.where(ClassSession.course_id == course_id)
+    if seats_only:
+        stmt = stmt.where(ClassSession.seats_taken < ClassSession.capacity)
+    stmt = (
+        stmt.order_by(ClassSession.starts_at, ClassSession.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    rows = list(db.session.scalars(stmt))
+    return Listing(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+
+
+def areas() -> list[Branch]:
+    """Cities and counties (open) to filter by, in tree order."""
+    return list(
+        db.session.scalars(
+            select(Branch)
+            .where(Branch.level.in_(("city", "county")), Branch.closed_at.is_(None))
+            .order_by(Branch.path)
+            .limit(400)
+        )
+    )
+
+
+def seated_count(session_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.session_id == session_id, Booking.status.in_(SEATED_STATES))
+        )
+        or 0
+    )
