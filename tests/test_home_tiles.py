@@ -18,16 +18,17 @@ def test_a_tile_links_to_each_page_that_exists_and_none_to_the_rest(app):
     assert '<a href="/account/">Your account and real-name profile</a>' in tiles
     assert '<a href="/volunteer/">Volunteer and record your service hours</a>' in tiles
     assert '<a href="/membership/">Join the Red Cross as a member</a>' in tiles
-    for missing in ("Book a first-aid class", "marrow", "organs"):
+    assert '<a href="/training/">Book a first-aid class</a>' in tiles
+    for missing in ("marrow", "organs"):
         assert missing not in tiles
     assert tiles.count("<li>") == sum(t.endpoint in app.view_functions for t in TILES) >= 4
 
 
 def test_a_feature_shows_its_tile_once_its_endpoint_is_registered(app):
-    training = Blueprint("training", __name__)
-    training.add_url_rule("/first-aid/classes", "classes", lambda: "classes")
-    app.register_blueprint(training)
+    marrow = Blueprint("marrow", __name__)
+    marrow.add_url_rule("/marrow/register", "register", lambda: "register")
+    app.register_blueprint(marrow)
 
     tiles = _tile_links(english_client(app).get("/").get_data(as_text=True))
 
-    assert '<a href="/first-aid/classes">Book a first-aid class</a>' in tiles
+    assert '<a href="/marrow/register">Pre-register as a stem cell (marrow) donor</a>' in tiles
