@@ -42,6 +42,9 @@ MUST_MEASURE = {
         "accounts.sessions": "main form",
         "volunteering.card": ".card svg",
         "volunteering.edit": "main form",
+        "training.mine": "main .cards li",
+        "training.certificate": ".card svg",
+        "training.booking": "dl.facts",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -56,6 +59,10 @@ MUST_MEASURE = {
         "volunteer_staff.team": "main li",
         "membership_staff.members": "#members li",
         "membership_staff.member": "dl.facts",
+        "training_staff.session_detail": "#roster tbody tr",
+        "training_staff.attendance": "main form",
+        "training_staff.certificate_detail": "dl.facts",
+        "training.classes": "#sessions li",
     },
 }
 
@@ -67,6 +74,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.consent import policy
     from portal.demo import load_all
     from portal.membership.models import Member
+    from portal.training.models import Certificate, ClassSession
     from portal.volunteering.models import Volunteer, VolunteerTeam
 
     load_all()
@@ -75,6 +83,10 @@ def _demo(app) -> SimpleNamespace:
         select(HomeBranchRequest).where(HomeBranchRequest.status == "pending").limit(1)
     )
     baoji = db.session.scalar(select(Branch).where(Branch.code == "610300"))
+    certificate = db.session.scalar(select(Certificate).order_by(Certificate.id).limit(1))
+    full_class = db.session.scalar(
+        select(ClassSession).where(ClassSession.waitlist_last > 0).limit(1)
+    )
     return SimpleNamespace(
         user=lambda phone: db.session.scalar(select(User).where(User.phone == phone)),
         url_args={
@@ -88,6 +100,10 @@ def _demo(app) -> SimpleNamespace:
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
+            "session_id": full_class.id,
+            "day_id": full_class.days[0].id,
+            "booking_id": certificate.booking_id,
+            "certificate_id": certificate.id,
         },
     )
 
