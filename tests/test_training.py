@@ -99,8 +99,14 @@ def test_the_unique_index_refuses_a_second_active_booking(make_session, citizen)
     person = citizen()
     _book(person, session)
     db.session.add(
-        Booking(session_id=session.id, booked_by_id=person.id, person_key=f"u{person.id}",
-                attendee_name="x", status=WAITLISTED, checkin_token="t-dup")
+        Booking(
+            session_id=session.id,
+            booked_by_id=person.id,
+            person_key=f"u{person.id}",
+            attendee_name="x",
+            status=WAITLISTED,
+            checkin_token="t-dup",
+        )
     )
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -272,9 +278,7 @@ def test_verification_shows_valid_expired_and_revoked(app, make_session, citizen
             certificates.revoke(officer, cert, "again")
 
 
-def test_reminder_60_days_before_expiry_once_with_a_refresher(
-    app, make_session, citizen, officer
-):
+def test_reminder_60_days_before_expiry_once_with_a_refresher(app, make_session, citizen, officer):
     session = make_session()
     person = citizen()
     cert = _pass(session, _book(person, session), officer)

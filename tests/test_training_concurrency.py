@@ -80,8 +80,8 @@ def test_two_hundred_attempts_for_thirty_seats(app, tree, make_user, grant_role)
     assert max(r.id for r in confirmed) < min(r.id for r in waiting)
     assert db.session.get(ClassSession, session_id).seats_taken == SEATS
     seated = db.session.scalar(
-        select(func.count()).select_from(Booking).where(
-            Booking.session_id == session_id, Booking.status == CONFIRMED
-        )
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.session_id == session_id, Booking.status == CONFIRMED)
     )
     assert seated == SEATS

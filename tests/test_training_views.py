@@ -234,7 +234,8 @@ def test_checkin_by_the_booking_qr(app, world, make_user, login):
     page = client.get(f"/admin/training/checkin/{b.checkin_token}").get_data(as_text=True)
     assert "田丽娟" in page
     r = client.post(
-        f"/admin/training/checkin/{b.checkin_token}", data={"day": s.days[0].id},
+        f"/admin/training/checkin/{b.checkin_token}",
+        data={"day": s.days[0].id},
         follow_redirects=True,
     )
     assert "checked in" in r.get_data(as_text=True)

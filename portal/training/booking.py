@@ -14,12 +14,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import crypto
 from portal.accounts.identity import age_on
 from portal.accounts.models import User
 from portal.accounts.phone import try_normalise_phone
-from portal.cards.services import new_token
 from portal.capacity.seats import take_seats
-from portal import crypto
+from portal.cards.services import new_token
 from portal.extensions import db
 from portal.textcheck import has_hidden_characters
 from portal.timeutil import to_local, utcnow
@@ -104,8 +104,10 @@ def _check_open(session: ClassSession | None, access_code: str | None, now: date
         typed = (access_code or "").strip().upper()
         if not typed or typed != (session.access_code or "").upper():
             raise TrainingError(
-                _l("This class is not open to the public. Please enter the booking code "
-                   "your organisation or school was given.")
+                _l(
+                    "This class is not open to the public. Please enter the booking code "
+                    "your organisation or school was given."
+                )
             )
 
 
@@ -115,8 +117,10 @@ def _check_person(session: ClassSession, person_key: str) -> None:
     other = overlapping(session, person_key)
     if other is not None:
         raise TrainingError(
-            _l("This class overlaps another class you have booked (%(date)s).",
-               date=to_local(other.session.starts_at).strftime("%Y-%m-%d"))
+            _l(
+                "This class overlaps another class you have booked (%(date)s).",
+                date=to_local(other.session.starts_at).strftime("%Y-%m-%d"),
+            )
         )
 
 
@@ -151,18 +155,24 @@ def book(user, session_id: int, access_code: str | None = None, now=None) -> Boo
     _check_open(session, access_code, now)
     profile = user.profile
     if profile is None:
-        raise TrainingError(_l("Please add your real-name profile first: a certificate "
-                               "carries your real name."))
+        raise TrainingError(
+            _l("Please add your real-name profile first: a certificate carries your real name.")
+        )
     course = session.course
     if age_on(profile.birth_date, to_local(session.starts_at).date()) < course.min_age:
-        raise TrainingError(_l("This course is for people aged %(age)d and over.",
-                               age=course.min_age))
+        raise TrainingError(
+            _l("This course is for people aged %(age)d and over.", age=course.min_age)
+        )
     key = user_key(user.id)
     if course.prerequisite is not None and not has_valid_certificate(
         key, course.prerequisite_id, to_local(session.starts_at).date()
     ):
-        raise TrainingError(_l("This course needs a valid certificate of: %(course)s.",
-                               course=course.prerequisite.title_zh))
+        raise TrainingError(
+            _l(
+                "This course needs a valid certificate of: %(course)s.",
+                course=course.prerequisite.title_zh,
+            )
+        )
     _check_person(session, key)
     return _place(
         session,
@@ -232,9 +242,7 @@ def group_book(contact, session_id: int, seats: list[Seat], access_code=None, no
             ) from None
         people.append((seat.name, phone, registered, key))
     if not take_seats(ClassSession, session.id, len(people)):
-        raise TrainingError(
-            _l("Only %(n)d seats are left in this class.", n=session.seats_left)
-        )
+        raise TrainingError(_l("Only %(n)d seats are left in this class.", n=session.seats_left))
     bookings = []
     for name, phone, registered, key in people:
         booking = Booking(
@@ -272,10 +280,12 @@ def cancel(booking: Booking, now=None) -> None:
         raise TrainingError(_l("This booking is no longer active."))
     if now >= session.booking_cutoff:
         raise TrainingError(
-            _l("Bookings can be cancelled online only until %(cutoff)s. Please call the "
-               "branch on %(phone)s.",
-               cutoff=to_local(session.booking_cutoff).strftime("%Y-%m-%d %H:%M"),
-               phone=session.branch.contact_phone or "—")
+            _l(
+                "Bookings can be cancelled online only until %(cutoff)s. Please call the "
+                "branch on %(phone)s.",
+                cutoff=to_local(session.booking_cutoff).strftime("%Y-%m-%d %H:%M"),
+                phone=session.branch.contact_phone or "—",
+            )
         )
     old = booking.status
     if not waitlist.move(Booking, booking.id, old, WITHDRAWN, offer_expires_at=None):

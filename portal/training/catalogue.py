@@ -60,9 +60,7 @@ def ensure_catalogue() -> list[Course]:
 
 
 def active_courses() -> list[Course]:
-    return list(
-        db.session.scalars(select(Course).where(Course.active).order_by(Course.sort_order))
-    )
+    return list(db.session.scalars(select(Course).where(Course.active).order_by(Course.sort_order)))
 
 
 def course_by_code(code: str) -> Course | None:

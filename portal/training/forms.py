@@ -84,37 +84,53 @@ class SessionForm(FlaskForm):
     venue = StringField(
         _l("Venue"),
         filters=[_strip],
-        validators=[DataRequired(_l("Please name the venue.")), Length(max=100, message=TOO_LONG),
-                    plain_text],
+        validators=[
+            DataRequired(_l("Please name the venue.")),
+            Length(max=100, message=TOO_LONG),
+            plain_text,
+        ],
     )
     address = StringField(
         _l("Address"),
         filters=[_strip],
-        validators=[DataRequired(_l("Please give the address.")),
-                    Length(max=200, message=TOO_LONG), plain_text],
+        validators=[
+            DataRequired(_l("Please give the address.")),
+            Length(max=200, message=TOO_LONG),
+            plain_text,
+        ],
     )
     map_url = StringField(
         _l("Map link (optional)"),
         filters=[_strip],
-        validators=[Optional(), Length(max=500, message=TOO_LONG),
-                    URL(message=_l("Please give a web address (https://...)."))],
+        validators=[
+            Optional(),
+            Length(max=500, message=TOO_LONG),
+            URL(message=_l("Please give a web address (https://...).")),
+        ],
     )
     capacity = IntegerField(
         _l("Seats"),
-        validators=[InputRequired(_l("Please give a number.")),
-                    NumberRange(1, 500, message=_l("From %(min)s to %(max)s."))],
+        validators=[
+            InputRequired(_l("Please give a number.")),
+            NumberRange(1, 500, message=_l("From %(min)s to %(max)s.")),
+        ],
     )
     instructors = StringField(
         _l("Instructors"),
         filters=[_strip],
-        validators=[DataRequired(_l("Please name the instructors.")),
-                    Length(max=200, message=TOO_LONG), plain_text],
+        validators=[
+            DataRequired(_l("Please name the instructors.")),
+            Length(max=200, message=TOO_LONG),
+            plain_text,
+        ],
     )
     cutoff_hours = IntegerField(
         _l("Booking closes this many hours before the start"),
         default=24,
-        validators=[InputRequired(_l("Please give a number.")),
-                    NumberRange(0, 336, message=_l("From %(min)s to %(max)s."))],
+        validators=[
+            InputRequired(_l("Please give a number.")),
+            NumberRange(0, 336, message=_l("From %(min)s to %(max)s.")),
+        ],
     )
     restriction = SelectField(_l("Who may book"), choices=RESTRICTION_CHOICES)
     restriction_note = StringField(

@@ -21,7 +21,7 @@ def link(endpoint: str, **values) -> str:
 
 def _locale(booking_or_user) -> str:
     user = getattr(booking_or_user, "user", booking_or_user)
-    return (getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _when(value) -> str:
@@ -74,8 +74,7 @@ def group_seat_booked(booking) -> None:
 
     def make(locale):
         return _(
-            "%(name)s, a seat is booked for you: %(course)s on %(date)s at %(venue)s, "
-            "%(address)s.",
+            "%(name)s, a seat is booked for you: %(course)s on %(date)s at %(venue)s, %(address)s.",
             name=booking.attendee_name,
             course=_course(session, locale),
             date=_when(session.starts_at),
