@@ -27,6 +27,15 @@ from portal.training.models import (
 from tests.conftest import add_profile
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """Messages are matched against their (English) msgids."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture
 def officer(tree, make_user, grant_role):
     return grant_role(make_user(), tree.a, "officer")
