@@ -10,6 +10,7 @@ from portal.membership import cli as membership_cli
 from portal.notifications import cli as notifications_cli
 from portal.review import cli as review_cli
 from portal.sessions import prune_dead_sessions
+from portal.training import cli as training_cli
 
 
 def register(app: Flask) -> None:
@@ -30,3 +31,4 @@ def register(app: Flask) -> None:
     branches_cli.register(app)
     review_cli.register(app)
     membership_cli.register(app)
+    training_cli.register(app)

@@ -328,3 +328,19 @@ def test_indicator_counts_first_aider_certificates(make_session, citizen, office
     assert ind.live
     assert total(ind, ids_under([tree.c.path]), start, end) == 1
     assert total(ind, ids_under([tree.b.path]), start, end) == 0
+
+
+def test_cli_expires_offers_once_and_reminds(app, make_session, citizen):
+    session = make_session(capacity=1)
+    a, b, c = citizen(), citizen(), citizen()
+    first, second, third = _book(a, session), _book(b, session), _book(c, session)
+    booking_svc.cancel(first)
+    db.session.commit()
+    db.session.get(Booking, second.id).offer_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "1 offers lapsed" in runner.invoke(args=["training", "expire-offers"]).output
+    assert "0 offers lapsed" in runner.invoke(args=["training", "expire-offers"]).output
+    db.session.expire_all()
+    assert db.session.get(Booking, third.id).status == OFFERED
+    assert "0 expiry reminders" in runner.invoke(args=["training", "remind"]).output
