@@ -344,3 +344,29 @@ def test_cli_expires_offers_once_and_reminds(app, make_session, citizen):
     db.session.expire_all()
     assert db.session.get(Booking, third.id).status == OFFERED
     assert "0 expiry reminders" in runner.invoke(args=["training", "remind"]).output
+
+
+def test_more_seats_go_to_the_waitlist_first_and_fewer_than_held_is_refused(
+    make_session, citizen, officer
+):
+    session = make_session(capacity=1)
+    a, b = _book(citizen(), session), _book(citizen(), session)
+
+    def change(capacity):
+        return sessions.SessionChanges(
+            venue=session.venue,
+            address=session.address,
+            map_url=session.map_url,
+            instructors=session.instructors,
+            capacity=capacity,
+        )
+
+    sessions.update(officer, session, change(3))
+    db.session.commit()
+    db.session.refresh(b)
+    assert b.status == OFFERED
+    assert session.seats_taken == 2 and session.capacity == 3
+    with pytest.raises(TrainingError, match="2 seats are held"):
+        sessions.update(officer, session, change(1))
+    db.session.rollback()
+    assert a.status == CONFIRMED

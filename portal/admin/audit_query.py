@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "volunteers_exported": _l("Downloaded the volunteer list"),
     "training_session_scheduled": _l("Scheduled a first-aid class"),
     "training_session_cancelled": _l("Cancelled a first-aid class"),
+    "training_session_updated": _l("Changed a first-aid class"),
     "training_roster_viewed": _l("Opened or downloaded a class roster"),
     "training_attendance_marked": _l("Marked attendance at a class"),
     "training_checked_in": _l("Checked in a class attendee by QR code"),

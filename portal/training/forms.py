@@ -139,3 +139,12 @@ class SessionForm(FlaskForm):
         validators=[Optional(), Length(max=100, message=TOO_LONG), plain_text],
     )
     submit = SubmitField(_l("Schedule the class"))
+
+
+class EditSessionForm(FlaskForm):
+    venue = SessionForm.venue
+    address = SessionForm.address
+    map_url = SessionForm.map_url
+    instructors = SessionForm.instructors
+    capacity = SessionForm.capacity
+    submit = SubmitField(_l("Save changes"))

@@ -13,11 +13,12 @@ from sqlalchemy.orm import contains_eager
 from portal import audit
 from portal.branches.models import Branch
 from portal.branches.scope import REVIEW_ROLES, acting_role, path_under
-from portal.capacity.seats import give_back_seats
+from portal.capacity.seats import give_back_seats, take_seats
 from portal.extensions import db
 from portal.textcheck import has_hidden_characters
 from portal.timeutil import SHANGHAI, utcnow
-from portal.training import notify
+from portal.training import notify, waitlist
+from portal.training.booking import offer_hours
 from portal.training.errors import TrainingError
 from portal.training.models import (
     ACTIVE_STATES,
@@ -149,6 +150,82 @@ def schedule(actor, branch: Branch, plan: SessionPlan, now=None) -> ClassSession
         },
     )
     return session
+
+
+@dataclass
+class SessionChanges:
+    venue: str
+    address: str
+    map_url: str | None
+    instructors: str
+    capacity: int
+
+
+def update(actor, session: ClassSession, changes: SessionChanges, now=None) -> dict:
+    """Change a scheduled session's venue, instructors or seats (audited). Fewer seats
+    than are held is refused; more seats go first to the people waiting, as offers.
+    Dates stay: a different date is a new session (people booked for this one)."""
+    now = now or utcnow()
+    if session.status != SCHEDULED:
+        raise TrainingError(_l("This class has already been cancelled."))
+    plan = SessionPlan(
+        course_id=session.course_id,
+        first_day=date(2100, 1, 1),  # the date rule does not apply to an edit
+        days=1,
+        start=time(9),
+        end=time(10),
+        venue=changes.venue,
+        address=changes.address,
+        map_url=changes.map_url,
+        capacity=changes.capacity,
+        instructors=changes.instructors,
+        cutoff_hours=0,
+    )
+    _check(plan, now)
+    if changes.capacity < session.seats_taken:
+        raise TrainingError(
+            _l("%(n)d seats are held: the class cannot have fewer.", n=session.seats_taken)
+        )
+    before = {
+        "venue": session.venue,
+        "address": session.address,
+        "map_url": session.map_url,
+        "instructors": session.instructors,
+        "capacity": session.capacity,
+    }
+    after = {
+        "venue": changes.venue,
+        "address": changes.address,
+        "map_url": changes.map_url or None,
+        "instructors": changes.instructors,
+        "capacity": changes.capacity,
+    }
+    diff = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not diff:
+        return {}
+    added = changes.capacity - session.capacity
+    for key, value in after.items():
+        setattr(session, key, value)
+    db.session.flush()  # the CHECK refuses a capacity below seats a racing booking took
+    for _ in range(max(added, 0)):
+        if not take_seats(ClassSession, session.id):
+            break
+        until = waitlist.offer_window_end(now, offer_hours(), session.booking_cutoff)
+        if (
+            waitlist.pass_seat_on(ClassSession, Booking, session.id, until, notify.offer_made)
+            is None
+        ):
+            break  # no one waiting: the seat went back to the pool, and so do the rest
+    audit.record(
+        "training_session_updated",
+        actor=actor,
+        actor_role=acting_role(actor, session.branch, REVIEW_ROLES),
+        branch_id=session.branch_id,
+        object_kind="class_session",
+        object_id=session.id,
+        changes=diff,
+    )
+    return diff
 
 
 def cancel_session(actor, session: ClassSession, reason: str) -> int:

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.branches.models import Branch
@@ -28,7 +29,7 @@ from portal.timeutil import to_local, utcnow
 from portal.training import certificates, results, sessions, staff_bp
 from portal.training.catalogue import active_courses
 from portal.training.errors import TrainingError
-from portal.training.forms import ConfirmForm, ReasonForm, SessionForm
+from portal.training.forms import ConfirmForm, EditSessionForm, ReasonForm, SessionForm
 from portal.training.labels import BOOKING_LABELS, OUTCOME_LABELS, RESTRICTION_LABELS
 from portal.training.models import (
     ACTIVE_STATES,
@@ -125,6 +126,34 @@ def new_session():
 
 def _session_or_404(session_id: int) -> ClassSession:
     return get_in_scope_or_404(ClassSession, session_id, current_user, REVIEW_ROLES)
+
+
+@staff_bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@staff_required(REVIEW_ROLES)
+def edit_session(session_id: int):
+    session = _session_or_404(session_id)
+    form = EditSessionForm(obj=session)
+    if form.validate_on_submit():
+        changes = sessions.SessionChanges(
+            venue=form.venue.data,
+            address=form.address.data,
+            map_url=form.map_url.data or None,
+            instructors=form.instructors.data,
+            capacity=form.capacity.data,
+        )
+        try:
+            sessions.update(current_user, session, changes)
+            db.session.commit()
+        except TrainingError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        except IntegrityError:  # a booking took a seat as the capacity went down
+            db.session.rollback()
+            form.form_errors.append(_("Seats were just booked. Please look again."))
+        else:
+            flash(_("The class has been updated."), "success")
+            return redirect(url_for(".session_detail", session_id=session.id))
+    return render_template("training/staff_session_edit.html", form=form, session=session)
 
 
 def _people(session: ClassSession) -> list[Booking]:
