@@ -138,6 +138,12 @@ def record_result(actor, booking: Booking, theory: int | None, practical: bool |
     else:
         theory, practical = None, None
         outcome = ATTENDED if every_day else NO_SHOW
+    if (booking.outcome, booking.theory_score, booking.practical_passed) == (
+        outcome,
+        theory,
+        practical,
+    ):
+        return None  # saved again unchanged: nothing to record
     booking.theory_score, booking.practical_passed = theory, practical
     booking.outcome, booking.result_at, booking.result_by_id = outcome, now, actor.id
     db.session.flush()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
 from portal.branches.models import Branch
@@ -294,7 +294,11 @@ def listing(
         select(ClassSession)
         .join(ClassSession.course)
         .join(ClassSession.branch)
-        .options(contains_eager(ClassSession.course), contains_eager(ClassSession.branch))
+        .options(
+            contains_eager(ClassSession.course),
+            contains_eager(ClassSession.branch),
+            selectinload(ClassSession.days),
+        )
         .where(ClassSession.status == SCHEDULED, ClassSession.starts_at >= start)
     )
     if area is not None:

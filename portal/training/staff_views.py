@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.branches.models import Branch
@@ -55,6 +56,7 @@ def sessions_list():
     stmt = (
         select(ClassSession)
         .join(Branch, Branch.id == ClassSession.branch_id)
+        .options(selectinload(ClassSession.days), selectinload(ClassSession.course))
         .where(scope_clause(current_user, REVIEW_ROLES))
     )
     if past:
@@ -244,12 +246,15 @@ def results_page(session_id: int):
         if not form.validate_on_submit():
             abort(400)
         issued = 0
+        marks = results.attendance_map(session)
         for b in roster:
             theory_raw = (request.form.get(f"theory-{b.id}") or "").strip()
             practical_raw = request.form.get(f"practical-{b.id}") or ""
             typed[b.id] = {"theory": theory_raw[:10], "practical": practical_raw[:10]}
-            if not theory_raw and not practical_raw and session.course.has_exam:
-                continue  # nothing typed for this person yet
+            attended = any(marks.get((b.id, d.id)) for d in session.days)
+            nothing_typed = not theory_raw and not practical_raw
+            if nothing_typed and session.course.has_exam and attended:
+                continue  # nothing typed yet for someone who came (a no-show is recorded)
             theory = None
             if theory_raw:
                 if not theory_raw.isascii() or not theory_raw.isdigit() or int(theory_raw) > 100:

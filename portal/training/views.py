@@ -226,9 +226,15 @@ def _my_training(user) -> dict:
             .limit(100)
         )
     )
+    now = utcnow()
+
+    def current(b: Booking) -> bool:
+        # Active and still to come (or under way): a class that is over is history.
+        return b.status in ACTIVE_STATES and b.outcome is None and b.session.ends_at >= now
+
     return {
-        "active": [b for b in bookings if b.status in ACTIVE_STATES],
-        "history": [b for b in bookings if b.status not in ACTIVE_STATES],
+        "active": [b for b in bookings if current(b)],
+        "history": [b for b in bookings if not current(b)],
         "certificates": certificates.certificates_of(user),
         "status": certificates.status,
         "status_labels": certificates.STATUS_LABELS,
