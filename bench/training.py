@@ -53,7 +53,7 @@ def load(seed: int = 20261203) -> dict:
     db.session.commit()
     places = list(
         db.session.execute(
-            select(Branch.id, Branch.level).where(Branch.level.in_(("city", "county")))
+            select(Branch.id, Branch.level, Branch.path).where(Branch.level.in_(("city", "county")))
         )
     )
     venues = [
@@ -73,12 +73,13 @@ def load(seed: int = 20261203) -> dict:
         )
         capacity = rng.choice((20, 30, 40, 60, 120))
         sid = SESSION_ID_BASE + i
-        branch_id, _ = places[i % len(places)]
+        branch_id, _, branch_path = places[i % len(places)]
         sessions.append(
             {
                 "id": sid,
                 "course_id": course.id,
                 "branch_id": branch_id,
+                "branch_path": branch_path,
                 "capacity": capacity,
                 "seats_taken": rng.choice((0, capacity // 2, capacity)),
                 "waitlist_last": 0,
@@ -116,7 +117,7 @@ def load(seed: int = 20261203) -> dict:
     for chunk in range(0, len(days), 20_000):
         _insert(ClassDay, days[chunk : chunk + 20_000])
     # The contended session: soon, at the first county, SEATS seats.
-    county_id = next(bid for bid, level in places if level == "county")
+    county_id, _, county_path = next(p for p in places if p[1] == "county")
     contended = SESSION_ID_BASE + SESSIONS
     start = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     _insert(
@@ -127,6 +128,7 @@ def load(seed: int = 20261203) -> dict:
                 "id": contended,
                 "course_id": courses[1].id,
                 "branch_id": county_id,
+                "branch_path": county_path,
                 "capacity": SEATS,
                 "seats_taken": 0,
                 "status": "scheduled",

@@ -361,12 +361,29 @@ def test_more_seats_go_to_the_waitlist_first_and_fewer_than_held_is_refused(
             capacity=capacity,
         )
 
-    sessions.update(officer, session, change(3))
+    sessions.change_session(officer, session, change(3))
     db.session.commit()
     db.session.refresh(b)
     assert b.status == OFFERED
     assert session.seats_taken == 2 and session.capacity == 3
     with pytest.raises(TrainingError, match="2 seats are held"):
-        sessions.update(officer, session, change(1))
+        sessions.change_session(officer, session, change(1))
     db.session.rollback()
     assert a.status == CONFIRMED
+
+
+def test_a_moved_branch_takes_its_sessions_to_the_new_area(
+    app, make_session, tree, make_user, grant_role
+):
+    from portal.branches.scope import forget_grants
+    from portal.branches.services import move_branch
+
+    session = make_session(branch=tree.g)  # 经二路社区 under 渭滨区
+    assert sessions.listing(tree.a, None, None, False, 1).sessions == [session]
+    admin = grant_role(make_user(), tree.n, "admin")
+    forget_grants()
+    move_branch(tree.g, tree.b, actor=admin)
+    db.session.commit()
+    assert sessions.listing(tree.a, None, None, False, 1).sessions == []
+    assert sessions.listing(tree.b, None, None, False, 1).sessions == [session]
+    assert session.branch_path == tree.g.path

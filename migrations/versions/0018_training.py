@@ -45,6 +45,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
+    sa.Column('branch_path', sa.String(length=255), nullable=False),
     sa.Column('waitlist_last', sa.Integer(), server_default='0', nullable=False),
     sa.Column('starts_at', sa.DateTime(), nullable=False),
     sa.Column('ends_at', sa.DateTime(), nullable=False),
@@ -72,7 +73,15 @@ def upgrade():
     with op.batch_alter_table('class_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_class_sessions_branch_starts', ['branch_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_class_sessions_course_starts', ['course_id', 'starts_at'], unique=False)
-        batch_op.create_index('ix_class_sessions_listing', ['status', 'starts_at', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_class_sessions_listing', ['status', 'starts_at', 'id'], unique=False,
+            postgresql_include=['seats_taken', 'capacity', 'course_id'],
+        )
+        batch_op.create_index(
+            'ix_class_sessions_area', ['status', 'branch_path', 'starts_at', 'id'], unique=False,
+            postgresql_ops={'branch_path': 'varchar_pattern_ops'},
+            postgresql_include=['seats_taken', 'capacity', 'course_id'],
+        )
 
     op.create_table('class_bookings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -228,6 +237,7 @@ def downgrade():
 
     op.drop_table('class_bookings')
     with op.batch_alter_table('class_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_class_sessions_area')
         batch_op.drop_index('ix_class_sessions_listing')
         batch_op.drop_index('ix_class_sessions_course_starts')
         batch_op.drop_index('ix_class_sessions_branch_starts')

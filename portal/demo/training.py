@@ -124,6 +124,7 @@ def _finished_class() -> None:
     session = ClassSession(
         course_id=course.id,
         branch_id=branch.id,
+        branch_path=branch.path,
         capacity=30,
         seats_taken=0,
         waitlist_last=0,

@@ -89,7 +89,26 @@ class ClassSession(SeatsMixin, db.Model):
     __tablename__ = "class_sessions"
     __table_args__ = (
         seats_check(),
-        Index("ix_class_sessions_listing", "status", "starts_at", "id"),
+        # The public listing reads the keys of a page from one of these two indexes
+        # alone (index-only: the filters' columns ride along), then loads that page's
+        # sessions by id. Everywhere: soonest first from now. An area: one prefix range
+        # of the branch path, sorted (a county holds a small share of the sessions).
+        Index(
+            "ix_class_sessions_listing",
+            "status",
+            "starts_at",
+            "id",
+            postgresql_include=["seats_taken", "capacity", "course_id"],
+        ),
+        Index(
+            "ix_class_sessions_area",
+            "status",
+            "branch_path",
+            "starts_at",
+            "id",
+            postgresql_ops={"branch_path": "varchar_pattern_ops"},
+            postgresql_include=["seats_taken", "capacity", "course_id"],
+        ),
         Index("ix_class_sessions_branch_starts", "branch_id", "starts_at"),
         Index("ix_class_sessions_course_starts", "course_id", "starts_at"),
     )
@@ -97,6 +116,9 @@ class ClassSession(SeatsMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    # The branch's path, kept with the session (and rewritten when the branch moves) so
+    # the listing filters an area on this table's own index.
+    branch_path: Mapped[str] = mapped_column(String(255))
     capacity: Mapped[int]
     waitlist_last: Mapped[int] = mapped_column(default=0, server_default="0")
     starts_at: Mapped[datetime]

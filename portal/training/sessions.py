@@ -4,17 +4,20 @@ cancelling a whole session (everyone booked is told). Services flush only."""
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
-from portal.branches.models import Branch
+from portal.branches.models import Branch, name_in
 from portal.branches.scope import REVIEW_ROLES, acting_role, path_under
+from portal.branches.services import expire_loaded
+from portal.branches.signals import branch_moved
 from portal.capacity.seats import give_back_seats, take_seats
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.textcheck import has_hidden_characters
 from portal.timeutil import SHANGHAI, utcnow
 from portal.training import notify, waitlist
@@ -106,6 +109,7 @@ def schedule(actor, branch: Branch, plan: SessionPlan, now=None) -> ClassSession
     session = ClassSession(
         course_id=course.id,
         branch_id=branch.id,
+        branch_path=branch.path,
         capacity=plan.capacity,
         seats_taken=0,
         waitlist_last=0,
@@ -161,7 +165,7 @@ class SessionChanges:
     capacity: int
 
 
-def update(actor, session: ClassSession, changes: SessionChanges, now=None) -> dict:
+def change_session(actor, session: ClassSession, changes: SessionChanges, now=None) -> dict:
     """Change a scheduled session's venue, instructors or seats (audited). Fewer seats
     than are held is refused; more seats go first to the people waiting, as offers.
     Dates stay: a different date is a new session (people booked for this one)."""
@@ -290,7 +294,27 @@ def listing(
     start = now
     if from_day is not None:
         start = max(now, local_to_utc(from_day, time(0, 0)))
-    stmt = (
+    # 1. The page's ids, from an index alone (ix_class_sessions_listing or _area).
+    keys = select(ClassSession.id).where(
+        ClassSession.status == SCHEDULED, ClassSession.starts_at >= start
+    )
+    if area is not None:
+        keys = keys.where(path_under(area.path, ClassSession.branch_path))
+    if course_id is not None:
+        keys = keys.where(ClassSession.course_id == course_id)
+    if seats_only:
+        keys = keys.where(ClassSession.seats_taken < ClassSession.capacity)
+    keys = (
+        keys.order_by(ClassSession.starts_at, ClassSession.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    ids = list(db.session.scalars(keys))
+    if not ids:
+        return Listing([], page, False)
+    # 2. Those sessions with their course, branch and days.
+    shown = ids[:PAGE_SIZE]
+    loaded = db.session.scalars(
         select(ClassSession)
         .join(ClassSession.course)
         .join(ClassSession.branch)
@@ -299,33 +323,59 @@ def listing(
             contains_eager(ClassSession.branch),
             selectinload(ClassSession.days),
         )
-        .where(ClassSession.status == SCHEDULED, ClassSession.starts_at >= start)
+        .where(ClassSession.id.in_(shown))
     )
-    if area is not None:
-        stmt = stmt.where(path_under(area.path))
-    if course_id is not None:
-        stmt = stmt.where(ClassSession.course_id == course_id)
-    if seats_only:
-        stmt = stmt.where(ClassSession.seats_taken < ClassSession.capacity)
-    stmt = (
-        stmt.order_by(ClassSession.starts_at, ClassSession.id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    )
-    rows = list(db.session.scalars(stmt))
-    return Listing(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    by_id = {s.id: s for s in loaded}
+    return Listing([by_id[i] for i in shown if i in by_id], page, len(ids) > PAGE_SIZE)
 
 
-def areas() -> list[Branch]:
-    """Cities and counties (open) to filter by, in tree order."""
-    return list(
-        db.session.scalars(
-            select(Branch)
+AREAS_CACHE_SECONDS = 300
+
+
+class Area(NamedTuple):
+    id: int
+    level: str
+    name_zh: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return name_in(locale, self.name_zh, self.name_en)
+
+
+def areas() -> list[Area]:
+    """Cities and counties (open) to filter by, in tree order. Read from the whole
+    branch table, so kept in the app's cache for a few minutes (a renamed or new
+    county shows within them)."""
+    found = cache.get("training:areas")
+    if found is None:
+        rows = db.session.execute(
+            select(Branch.id, Branch.level, Branch.name_zh, Branch.name_en)
             .where(Branch.level.in_(("city", "county")), Branch.closed_at.is_(None))
             .order_by(Branch.path)
             .limit(400)
         )
+        found = [Area(*row) for row in rows]
+        cache.set("training:areas", found, timeout=AREAS_CACHE_SECONDS)
+    return found
+
+
+@branch_moved.connect
+def _follow_moved_branch(branch, old_parent_path: str, new_parent_path: str, **_):
+    """A branch moved: the paths its sessions (and those below it) keep follow it, in
+    the moving transaction."""
+    old_prefix = f"{old_parent_path}{branch.id}/"
+    new_prefix = f"{new_parent_path}{branch.id}/"
+    db.session.execute(
+        update(ClassSession)
+        .where(path_under(old_prefix, ClassSession.branch_path))
+        .values(
+            branch_path=literal(new_prefix)
+            + func.substr(ClassSession.branch_path, len(old_prefix) + 1)
+        )
+        .execution_options(synchronize_session=False)
     )
+    expire_loaded(ClassSession.branch_path)
+    cache.delete("training:areas")
 
 
 def seated_count(session_id: int) -> int:

@@ -144,7 +144,7 @@ def edit_session(session_id: int):
             capacity=form.capacity.data,
         )
         try:
-            sessions.update(current_user, session, changes)
+            sessions.change_session(current_user, session, changes)
             db.session.commit()
         except TrainingError as exc:
             db.session.rollback()
