@@ -340,23 +340,54 @@ def _check(app, session_id: int, attempts: int) -> str:
     return "; ".join(problems)
 
 
-def main() -> int:
-    import json
+def _ids_for_reuse() -> dict:
+    """The ids a previous load made, with the contended session emptied again."""
+    from sqlalchemy import delete, select
+
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.training.models import Booking, ClassSession
+
+    contended = SESSION_ID_BASE + SESSIONS
+    db.session.execute(delete(Booking).where(Booking.session_id == contended))
+    session = db.session.get(ClassSession, contended)
+    session.seats_taken, session.waitlist_last = 0, 0
+    users = list(
+        db.session.scalars(select(User.id).where(User.phone.like("137%")).order_by(User.id))
+    )
+    county = session.branch_id
+    db.session.commit()
+    return {"contended": contended, "users": users[:BOOKERS], "county": county}
+
+
+def measure_all(reuse: bool = False) -> list[dict]:
+    """Load (or, with `reuse`, re-use) the database `<BENCH_DATABASE>_training` and
+    measure. `bench.run` calls this; so does `python -m bench.training`."""
+    from bench.harness import reuse_database
 
     name = os.environ.get("BENCH_DATABASE", "boai_bench") + "_training"
-    url, where = fresh_database(name)
+    url, where = (reuse_database if reuse else fresh_database)(name)
     env = {**os.environ, **bench_environment(), "DATABASE_URL": url}
     os.environ.update(env)
     from portal import create_app
 
-    app = create_app("production")
-    print(f"database: {where}")
-    migrate(env)
+    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": url})
+    print(f"training database: {where}")
     started = time.monotonic()
     with app.app_context():
-        ids = load()
-    print(f"loaded {SESSIONS} sessions in {time.monotonic() - started:.0f} s")
-    figures = run(env, app, ids)
+        if reuse:
+            ids = _ids_for_reuse()
+        else:
+            migrate(env)
+            ids = load()
+            print(f"loaded {SESSIONS} sessions in {time.monotonic() - started:.0f} s")
+    return run(env, app, ids)
+
+
+def main() -> int:
+    import json
+
+    figures = measure_all(reuse="--reuse" in sys.argv)
     from bench.run import _print_table
 
     _print_table(figures)

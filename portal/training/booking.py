@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal import crypto
 from portal.accounts.identity import age_on
@@ -65,22 +65,6 @@ def active_booking(session_id: int, person_key: str) -> Booking | None:
     )
 
 
-def overlapping(session: ClassSession, person_key: str) -> Booking | None:
-    """An active booking of the person at another session whose time overlaps."""
-    return db.session.scalar(
-        select(Booking)
-        .join(ClassSession, ClassSession.id == Booking.session_id)
-        .where(
-            Booking.person_key == person_key,
-            Booking.status.in_(ACTIVE_STATES),
-            Booking.session_id != session.id,
-            ClassSession.starts_at < session.ends_at,
-            ClassSession.ends_at > session.starts_at,
-        )
-        .limit(1)
-    )
-
-
 def has_valid_certificate(person_key: str, course_id: int, on) -> bool:
     return (
         db.session.scalar(
@@ -112,16 +96,34 @@ def _check_open(session: ClassSession | None, access_code: str | None, now: date
 
 
 def _check_person(session: ClassSession, person_key: str) -> None:
-    if active_booking(session.id, person_key) is not None:
-        raise TrainingError(_l("You already have a booking for this class."))
-    other = overlapping(session, person_key)
-    if other is not None:
-        raise TrainingError(
-            _l(
-                "This class overlaps another class you have booked (%(date)s).",
-                date=to_local(other.session.starts_at).strftime("%Y-%m-%d"),
-            )
+    """One read: the person's active bookings at this session or at one overlapping it."""
+    clash = db.session.execute(
+        select(Booking.session_id, ClassSession.starts_at)
+        .join(ClassSession, ClassSession.id == Booking.session_id)
+        .where(
+            Booking.person_key == person_key,
+            Booking.status.in_(ACTIVE_STATES),
+            or_(
+                Booking.session_id == session.id,
+                and_(
+                    ClassSession.starts_at < session.ends_at,
+                    ClassSession.ends_at > session.starts_at,
+                ),
+            ),
         )
+        .order_by((Booking.session_id == session.id).desc())
+        .limit(1)
+    ).first()
+    if clash is None:
+        return
+    if clash.session_id == session.id:
+        raise TrainingError(_l("You already have a booking for this class."))
+    raise TrainingError(
+        _l(
+            "This class overlaps another class you have booked (%(date)s).",
+            date=to_local(clash.starts_at).strftime("%Y-%m-%d"),
+        )
+    )
 
 
 def _place(session: ClassSession, **fields) -> Booking:

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
 from portal.branches.models import Branch, name_in
@@ -19,7 +18,7 @@ from portal.branches.signals import branch_moved
 from portal.capacity.seats import give_back_seats, take_seats
 from portal.extensions import cache, db
 from portal.textcheck import has_hidden_characters
-from portal.timeutil import SHANGHAI, utcnow
+from portal.timeutil import SHANGHAI, to_local, utcnow
 from portal.training import notify, waitlist
 from portal.training.booking import offer_hours
 from portal.training.errors import TrainingError
@@ -39,7 +38,7 @@ from portal.training.models import (
 
 MAX_DAYS = 5
 MAX_CAPACITY = 500
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # a phone screen or three: more is a next page away
 
 
 def local_to_utc(day: date, at: time) -> datetime:
@@ -312,21 +311,59 @@ def listing(
     ids = list(db.session.scalars(keys))
     if not ids:
         return Listing([], page, False)
-    # 2. Those sessions with their course, branch and days.
+    # 2. What the page shows of those sessions, as plain rows (no ORM objects to build).
     shown = ids[:PAGE_SIZE]
-    loaded = db.session.scalars(
-        select(ClassSession)
-        .join(ClassSession.course)
-        .join(ClassSession.branch)
-        .options(
-            contains_eager(ClassSession.course),
-            contains_eager(ClassSession.branch),
-            selectinload(ClassSession.days),
+    rows = db.session.execute(
+        select(
+            ClassSession.id,
+            ClassSession.starts_at,
+            ClassSession.ends_at,
+            ClassSession.capacity,
+            ClassSession.seats_taken,
+            ClassSession.venue,
+            ClassSession.restriction,
+            Course.title_zh,
+            Course.title_en,
+            Branch.name_zh,
+            Branch.name_en,
         )
+        .join(Course, Course.id == ClassSession.course_id)
+        .join(Branch, Branch.id == ClassSession.branch_id)
         .where(ClassSession.id.in_(shown))
     )
-    by_id = {s.id: s for s in loaded}
+    by_id = {row.id: ListedSession(*row) for row in rows}
     return Listing([by_id[i] for i in shown if i in by_id], page, len(ids) > PAGE_SIZE)
+
+
+class ListedSession(NamedTuple):
+    """One session as the public listing shows it. Every day of a session keeps the
+    same hours, so the first day's end is the last day's end time."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    venue: str
+    restriction: str
+    course_zh: str
+    course_en: str
+    branch_zh: str
+    branch_en: str
+
+    def title(self, locale: str) -> str:
+        return self.course_en if locale == "en" else self.course_zh
+
+    def branch_name(self, locale: str) -> str:
+        return name_in(locale, self.branch_zh, self.branch_en)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def day_count(self) -> int:
+        return (to_local(self.ends_at).date() - to_local(self.starts_at).date()).days + 1
 
 
 AREAS_CACHE_SECONDS = 300
@@ -335,6 +372,7 @@ AREAS_CACHE_SECONDS = 300
 class Area(NamedTuple):
     id: int
     level: str
+    parent_id: int | None
     name_zh: str
     name_en: str
 
@@ -349,7 +387,7 @@ def areas() -> list[Area]:
     found = cache.get("training:areas")
     if found is None:
         rows = db.session.execute(
-            select(Branch.id, Branch.level, Branch.name_zh, Branch.name_en)
+            select(Branch.id, Branch.level, Branch.parent_id, Branch.name_zh, Branch.name_en)
             .where(Branch.level.in_(("city", "county")), Branch.closed_at.is_(None))
             .order_by(Branch.path)
             .limit(400)
@@ -357,6 +395,43 @@ def areas() -> list[Area]:
         found = [Area(*row) for row in rows]
         cache.set("training:areas", found, timeout=AREAS_CACHE_SECONDS)
     return found
+
+
+class CourseChoice(NamedTuple):
+    id: int
+    title_zh: str
+    title_en: str
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_zh
+
+
+def course_choices() -> list[CourseChoice]:
+    """The active courses to filter by (cached like the areas)."""
+    found = cache.get("training:courses")
+    if found is None:
+        rows = db.session.execute(
+            select(Course.id, Course.title_zh, Course.title_en)
+            .where(Course.active)
+            .order_by(Course.sort_order)
+        )
+        found = [CourseChoice(*row) for row in rows]
+        cache.set("training:courses", found, timeout=AREAS_CACHE_SECONDS)
+    return found
+
+
+def area_options(chosen: Branch | None) -> list[Area]:
+    """What the "where" list offers: every city, and the counties of the chosen city
+    (or of the chosen county's city) right under it; choosing a city shows its counties
+    on the next page, no script needed."""
+    city_id = None
+    if chosen is not None:
+        city_id = chosen.id if chosen.level == "city" else chosen.parent_id
+    options = []
+    for area in areas():
+        if area.level == "city" or area.parent_id == city_id:
+            options.append(area)
+    return options
 
 
 @branch_moved.connect

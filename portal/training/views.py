@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.branches.models import Branch
 from portal.cards.services import qr_svg
@@ -19,7 +20,6 @@ from portal.main.my_red_cross import Section, register_section
 from portal.timeutil import utcnow
 from portal.training import booking as booking_svc
 from portal.training import bp, certificates, sessions
-from portal.training.catalogue import active_courses
 from portal.training.errors import TrainingError
 from portal.training.forms import BookForm, ConfirmForm, GroupForm
 from portal.training.labels import BOOKING_LABELS, OUTCOME_LABELS, RESTRICTION_LABELS
@@ -77,14 +77,14 @@ def classes():
         result=result,
         filters=filters,
         args={k: v for k, v in args.items() if v},
-        areas=sessions.areas(),
-        courses=active_courses(),
+        areas=sessions.area_options(filters["area"]),
+        courses=sessions.course_choices(),
         restriction_labels=RESTRICTION_LABELS,
     )
 
 
 def _session_or_404(session_id: int) -> ClassSession:
-    session = db.session.get(ClassSession, session_id)
+    session = db.session.get(ClassSession, session_id, options=[joinedload(ClassSession.course)])
     if session is None:
         abort(404)
     return session
@@ -128,12 +128,13 @@ def book(session_id: int):
             db.session.rollback()
             form.form_errors.append(_("You already have a booking for this class."))
         else:
+            made_id, seated = made.id, made.status == "confirmed"  # read before the commit
             db.session.commit()
-            if made.status == "confirmed":
+            if seated:
                 flash(_("Your seat is booked."), "success")
             else:
                 flash(_("The class is full: you are on the waitlist."), "warning")
-            return redirect(url_for(".booking", booking_id=made.id))
+            return redirect(url_for(".booking", booking_id=made_id))
     return _render_session(session_obj, form, 200)
 
 
