@@ -130,11 +130,10 @@ def book(session_id: int):
         else:
             made_id, seated = made.id, made.status == "confirmed"  # read before the commit
             db.session.commit()
-            if seated:
-                flash(_("Your seat is booked."), "success")
-            else:
-                flash(_("The class is full: you are on the waitlist."), "warning")
-            return redirect(url_for(".booking", booking_id=made_id))
+            # The outcome rides on the redirect, not in a flash: a flash would write the
+            # session row twice more per booking, on the busiest form of the portal.
+            just = "booked" if seated else "waitlisted"
+            return redirect(url_for(".booking", booking_id=made_id, just=just))
     return _render_session(session_obj, form, 200)
 
 
@@ -187,6 +186,7 @@ def booking(booking_id: int, error=None):
         form=ConfirmForm(formdata=None),
         qr=qr,
         error=error,
+        just=request.args.get("just") if b.status in ("confirmed", "waitlisted") else None,
         booking_labels=BOOKING_LABELS,
         outcome_labels=OUTCOME_LABELS,
     )
