@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
 
     figures += service.run(env, app, reuse=args.reuse)
     figures += anonymous.run(env, app)
+    from bench import training
+
+    figures += training.measure_all(reuse=args.reuse)  # a database of its own
     with app.app_context():
         from portal.extensions import db
 

@@ -21,6 +21,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.config.update(overrides)
     if hasattr(config_class, "check"):
         config_class.check()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite queues writers on the file lock. Wait for it (a rush on the last seats
+        # of a class) instead of failing with "database is locked" after pysqlite's 5 s.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"timeout": 30}}
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)  # the log SMS backend prints codes here
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -85,6 +90,8 @@ VIEW_MODULES = (
     "portal.donors.organ_views",
     "portal.donors.staff_views",
     "portal.donors.memorial_views",
+    "portal.training.views",
+    "portal.training.staff_views",
 )
 
 
@@ -99,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         main,
         membership,
         notifications,
+        training,
         volunteering,
     )
     from portal.ids import init_ids
@@ -109,7 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         importlib.import_module(name)
     for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
-    for package in (membership, volunteering):
+    for package in (membership, volunteering, training):
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)

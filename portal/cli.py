@@ -11,6 +11,7 @@ from portal.membership import cli as membership_cli
 from portal.notifications import cli as notifications_cli
 from portal.review import cli as review_cli
 from portal.sessions import prune_dead_sessions
+from portal.training import cli as training_cli
 from portal.volunteering import cli as volunteering_cli
 
 
@@ -34,3 +35,4 @@ def register(app: Flask) -> None:
     membership_cli.register(app)
     volunteering_cli.register(app)
     donors_cli.register(app)
+    training_cli.register(app)

@@ -21,6 +21,14 @@ from portal.membership.models import (  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401
 from portal.numbering.models import NumberSeries  # noqa: F401
 from portal.review.models import PendingTally  # noqa: F401
+from portal.training.models import (  # noqa: F401
+    Attendance,
+    Booking,
+    Certificate,
+    ClassDay,
+    ClassSession,
+    Course,
+)
 from portal.volunteering.models import (  # noqa: F401
     Volunteer,
     VolunteerApplication,

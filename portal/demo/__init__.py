@@ -19,6 +19,7 @@ LOADERS = [
     "portal.demo.groups",
     "portal.demo.service",
     "portal.demo.donors",
+    "portal.demo.training",
 ]
 
 

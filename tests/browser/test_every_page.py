@@ -50,6 +50,9 @@ MUST_MEASURE = {
         "volunteering.certificate": ".card svg",
         "organ.register": "main form",
         "marrow.register": ".notice",  # 李建国 is past 45
+        "training.mine": "main .cards li",
+        "training.certificate": ".card svg",
+        "training.booking": "dl.facts",
     },
     "staff": {
         "admin.inbox": "#inbox-items li",
@@ -75,6 +78,10 @@ MUST_MEASURE = {
         "donors_staff.organ_record": "main ol li",
         "donors_staff.session_roster": "#roster li",
         "donors_staff.memorial_list": "main form",
+        "training_staff.session_detail": "#roster tbody tr",
+        "training_staff.attendance": "main form",
+        "training_staff.certificate_detail": "dl.facts",
+        "training.classes": "#sessions li",
     },
 }
 
@@ -92,6 +99,7 @@ def _demo(app) -> SimpleNamespace:
         SampleSession,
     )
     from portal.membership.models import GroupMember, Member
+    from portal.training.models import Certificate, ClassSession
     from portal.volunteering.models import Volunteer, VolunteerTeam
     from portal.volunteering.service_models import (
         ServiceCertificate,
@@ -106,6 +114,10 @@ def _demo(app) -> SimpleNamespace:
         select(HomeBranchRequest).where(HomeBranchRequest.status == "pending").limit(1)
     )
     baoji = db.session.scalar(select(Branch).where(Branch.code == "610300"))
+    certificate = db.session.scalar(select(Certificate).order_by(Certificate.id).limit(1))
+    full_class = db.session.scalar(
+        select(ClassSession).where(ClassSession.waitlist_last > 0).limit(1)
+    )
     return SimpleNamespace(
         user=lambda phone: db.session.scalar(select(User).where(User.phone == phone)),
         url_args={
@@ -128,13 +140,20 @@ def _demo(app) -> SimpleNamespace:
                 select(VolunteerShift.id).order_by(VolunteerShift.id).limit(1)
             ),
             "signup_id": db.session.scalar(select(ShiftSignup.id).limit(1)),
-            "certificate_id": db.session.scalar(select(ServiceCertificate.id).limit(1)),
+            # One argument name means another thing in another blueprint: "<blueprint>.<name>"
+            "volunteering.certificate_id": db.session.scalar(
+                select(ServiceCertificate.id).limit(1)
+            ),
             "registration_id": db.session.scalar(select(func.min(MarrowRegistration.id))),
             "organ_id": db.session.scalar(select(func.max(OrganRegistration.id))),
-            "session_id": db.session.scalar(
+            "donors_staff.session_id": db.session.scalar(
                 select(SampleSession.id).where(SampleSession.seats_taken > 0).limit(1)
             ),
             "donor_id": db.session.scalar(select(func.min(MemorialDonor.id))),
+            "session_id": full_class.id,
+            "day_id": full_class.days[0].id,
+            "booking_id": certificate.booking_id,
+            "certificate_id": certificate.id,
         },
     )
 
@@ -146,9 +165,13 @@ def page_urls(app, url_args: dict) -> list[tuple[str, str]]:
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             if "GET" not in rule.methods or rule.endpoint == "static":
                 continue
-            unknown = set(rule.arguments) - url_args.keys()
+            blueprint = rule.endpoint.rpartition(".")[0]
+            args = {
+                name: url_args.get(f"{blueprint}.{name}", url_args.get(name))
+                for name in rule.arguments
+            }
+            unknown = {name for name, value in args.items() if value is None}
             assert not unknown, f"{rule.rule}: give a demo id for {unknown} in _demo()"
-            args = {name: url_args[name] for name in rule.arguments}
             pages.append((rule.endpoint, url_for(rule.endpoint, **args)))
     return pages
 
