@@ -14,3 +14,11 @@ from portal.volunteering.models import (  # noqa: F401
     VolunteerTeam,
     VolunteerTeamMember,
 )
+from portal.donations.models import (  # noqa: F401
+    Allocation,
+    Donation,
+    DonationTally,
+    Evidence,
+    Expense,
+    Project,
+)
