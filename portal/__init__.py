@@ -76,6 +76,10 @@ VIEW_MODULES = (
     "portal.volunteering.staff_views",
     "portal.membership.views",
     "portal.membership.staff_views",
+    "portal.donations.views",
+    "portal.donations.opendata_views",
+    "portal.donations.trail_views",
+    "portal.donations.staff_views",
 )
 
 
@@ -86,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
         branches,
         cards,
         consent,
+        donations,
         main,
         membership,
         notifications,
@@ -99,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
         importlib.import_module(name)
     for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
-    for package in (membership, volunteering):
+    for package in (membership, volunteering, donations):
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)

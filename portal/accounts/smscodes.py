@@ -22,7 +22,8 @@ from portal.crypto import blind_index
 from portal.extensions import db
 from portal.timeutil import utcnow
 
-PURPOSES = frozenset({"register", "login", "reset"})
+# "donation": a donor without an account opens their gift's trail (portal/donations/trail.py).
+PURPOSES = frozenset({"register", "login", "reset", "donation"})
 CODE_DIGITS = 6
 
 

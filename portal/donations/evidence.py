@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 import unicodedata
+from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -78,6 +79,13 @@ def store(expense: Expense, kind: str, filename: str | None, data: bytes, actor)
     db.session.add(evidence)
     db.session.flush()
     return evidence
+
+
+def disposition(evidence: Evidence) -> str:
+    """Inline (a phone shows a photo or PDF in place: WeChat cannot download), with the
+    cleaned name; ASCII fallback plus the UTF-8 form for Chinese names."""
+    return f"inline; filename=\"evidence{os.path.splitext(evidence.filename)[1]}\"; " \
+        f"filename*=UTF-8''{quote(evidence.filename)}"
 
 
 def read(evidence: Evidence) -> bytes | None:

@@ -1,0 +1,1 @@
+"""Staff pages for donations (filled in below)."""
