@@ -91,7 +91,7 @@ def test_racing_expenses_never_pass_the_allocation(app, make_branch, make_user, 
 
 def test_racing_allocations_never_take_more_than_the_pool(app, make_branch, make_user, grant_role):
     world = donations_world(make_branch, make_user, grant_role)
-    for i in range(5):
+    for _i in range(5):
         ledger.record(world.county, None, gift(10_000), person(), world.officer, "officer")
     db.session.commit()
     officer_id, project_id, county_id = world.officer.id, world.home.id, world.county.id

@@ -20,16 +20,34 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def world(app, make_branch, make_user, grant_role):
     w = donations_world(make_branch, make_user, grant_role)
     o = w.officer
-    w.restricted = ledger.record(w.county, w.home, gift(50_000, channel="bank"),
-                                 person("王小明", "13900001111"), o, "officer")
-    w.anon = ledger.record(w.county, None, gift(20_000, on=date(2026, 4, 2)),
-                           person("李秀英", "13900001112", anonymous=True), o, "officer")
-    w.org = ledger.record(w.city, w.angel, gift(1_000_000, channel="alipay"),
-                          ledger.Donor(kind=ORGANISATION, name="宝鸡金台精密机械有限公司",
-                                       uscc="91610300MA6X5G7J3C"), o, "officer")
+    w.restricted = ledger.record(
+        w.county,
+        w.home,
+        gift(50_000, channel="bank"),
+        person("王小明", "13900001111"),
+        o,
+        "officer",
+    )
+    w.anon = ledger.record(
+        w.county,
+        None,
+        gift(20_000, on=date(2026, 4, 2)),
+        person("李秀英", "13900001112", anonymous=True),
+        o,
+        "officer",
+    )
+    w.org = ledger.record(
+        w.city,
+        w.angel,
+        gift(1_000_000, channel="alipay"),
+        ledger.Donor(kind=ORGANISATION, name="宝鸡金台精密机械有限公司", uscc="91610300MA6X5G7J3C"),
+        o,
+        "officer",
+    )
     spending.allocate_from_pool(w.county, w.home, 15_000, date(2026, 4, 3), o, "officer")
-    w.expense = spending.record_expense(w.home, date(2026, 4, 5), 40_000, "冬季棉被",
-                                        "12户困难家庭，凤县", o, "officer")
+    w.expense = spending.record_expense(
+        w.home, date(2026, 4, 5), 40_000, "冬季棉被", "12户困难家庭，凤县", o, "officer"
+    )
     w.photo = evidence.store(w.expense, "photo", "../../发放现场.png", PNG, o)
     db.session.commit()
     return w
@@ -46,10 +64,18 @@ def test_society_branch_and_project_pages_show_totals(client, world):
 
 
 def test_public_lists_never_show_names_or_phones(client, world):
-    pages = [client.get(u).get_data(as_text=True) for u in (
-        "/transparency/", "/transparency/donations", "/transparency/expenses",
-        f"/transparency/branch/{world.county.id}", "/transparency/data.json",
-        "/transparency/data.csv", f"/transparency/receipt/{world.anon.verify_token}")]
+    pages = [
+        client.get(u).get_data(as_text=True)
+        for u in (
+            "/transparency/",
+            "/transparency/donations",
+            "/transparency/expenses",
+            f"/transparency/branch/{world.county.id}",
+            "/transparency/data.json",
+            "/transparency/data.csv",
+            f"/transparency/receipt/{world.anon.verify_token}",
+        )
+    ]
     text = "\n".join(pages)
     for secret in ("王小明", "李秀英", "13900001111", "13900001112", "1112", "91610300MA6X5G7J3C"):
         assert secret not in text
@@ -100,13 +126,22 @@ def test_open_data_rebuilds_every_public_total(client, world, scope):
     elif scope == "project":
         args, s = {"project": world.home.id}, Scope(branch=world.county, project=world.home)
     data = json.loads(client.get("/transparency/data.json", query_string=args).get_data())
-    rows = list(csv.DictReader(io.StringIO(
-        client.get("/transparency/data.csv", query_string=args).get_data(as_text=True)
-        .lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/transparency/data.csv", query_string=args)
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            )
+        )
+    )
     f = accounts(s).figures
     for built in (_sums(data["transactions"]), _sums(rows)):
         assert (built["incoming"], built["allocation"], built["expenditure"]) == (
-            f.received, f.allocated, f.spent)
+            f.received,
+            f.allocated,
+            f.spent,
+        )
 
 
 def test_receipt_page_and_card_verification(client, world):

@@ -22,15 +22,22 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def world(app, make_branch, make_user, grant_role):
     w = donations_world(make_branch, make_user, grant_role)
     o = w.officer
-    w.gift = ledger.record(w.county, w.home, gift(30_000), person("王小明", "13900001111"),
-                           o, "officer")
+    w.gift = ledger.record(
+        w.county, w.home, gift(30_000), person("王小明", "13900001111"), o, "officer"
+    )
     ledger.record(w.county, w.home, gift(10_000), person("赵六", None), o, "officer")
-    w.expense = spending.record_expense(w.home, date(2026, 4, 5), 10_000, "冬季棉被",
-                                        "12户困难家庭，凤县", o, "officer")
+    w.expense = spending.record_expense(
+        w.home, date(2026, 4, 5), 10_000, "冬季棉被", "12户困难家庭，凤县", o, "officer"
+    )
     evidence.store(w.expense, "photo", "现场.png", PNG, o)
-    w.org = ledger.record(w.county, None, gift(90_000),
-                          ledger.Donor(kind=ORGANISATION, name="宝鸡金台精密机械有限公司",
-                                       uscc="91610300MA6X5G7J3C"), o, "officer")
+    w.org = ledger.record(
+        w.county,
+        None,
+        gift(90_000),
+        ledger.Donor(kind=ORGANISATION, name="宝鸡金台精密机械有限公司", uscc="91610300MA6X5G7J3C"),
+        o,
+        "officer",
+    )
     db.session.commit()
     return w
 
@@ -52,7 +59,10 @@ def test_donor_without_account_finds_gift_by_receipt_and_code(client, world):
     assert r.status_code == 302 and r.headers["Location"].endswith("/transparency/trail/code")
     sms = db.session.scalars(select(Notification)).all()[-1]
     assert sms.recipient == "13900001111"
-    bad = client.post("/transparency/trail/code", data={"code": "000000" if _last_code() != "000000" else "111111"})
+    bad = client.post(
+        "/transparency/trail/code",
+        data={"code": "000000" if _last_code() != "000000" else "111111"},
+    )
     assert bad.status_code == 200
     assert client.get(f"/transparency/trail/{world.gift.id}").status_code == 302
     r = client.post("/transparency/trail/code", data={"code": _last_code()})
@@ -63,12 +73,16 @@ def test_donor_without_account_finds_gift_by_receipt_and_code(client, world):
 
 
 def test_organisation_uses_its_credit_code(client, world):
-    r = client.post("/transparency/trail", data={"receipt": world.org.receipt_number,
-                                                 "credit_code": "91610300MA6X5G7J3X"})
+    r = client.post(
+        "/transparency/trail",
+        data={"receipt": world.org.receipt_number, "credit_code": "91610300MA6X5G7J3X"},
+    )
     assert r.status_code == 200
     assert client.get(f"/transparency/trail/{world.org.id}").status_code == 302
-    r = client.post("/transparency/trail", data={"receipt": world.org.receipt_number,
-                                                 "credit_code": "91610300MA6X5G7J3C"})
+    r = client.post(
+        "/transparency/trail",
+        data={"receipt": world.org.receipt_number, "credit_code": "91610300MA6X5G7J3C"},
+    )
     assert r.status_code == 302
     assert client.get(f"/transparency/trail/{world.org.id}").status_code == 200
 
@@ -83,8 +97,10 @@ def test_gift_without_phone_cannot_be_opened_by_receipt_alone(client, world):
 
 
 def test_lookups_are_throttled(client, world):
-    codes = [client.post("/transparency/trail", data={"receipt": f"JZ-X-{i}"}).status_code
-             for i in range(21)]
+    codes = [
+        client.post("/transparency/trail", data={"receipt": f"JZ-X-{i}"}).status_code
+        for i in range(21)
+    ]
     assert codes[:20] == [200] * 20 and codes[20] == 429
 
 

@@ -39,7 +39,15 @@ def grouped_bars(groups: list[tuple[str, list[int]]], fmt) -> Chart:
         left = 4 + i * slot + 3
         for j, value in enumerate(values):
             h = round(usable * max(value, 0) / peak, 1)
-            bars.append(Bar(round(left + j * bar_w, 1), round(HEIGHT - BOTTOM - h, 1),
-                            round(bar_w - 1, 1), h, j, fmt(value)))
+            bars.append(
+                Bar(
+                    round(left + j * bar_w, 1),
+                    round(HEIGHT - BOTTOM - h, 1),
+                    round(bar_w - 1, 1),
+                    h,
+                    j,
+                    fmt(value),
+                )
+            )
         ticks.append((round(left + (slot - 6) / 2, 1), label))
     return Chart(WIDTH, HEIGHT, bars, ticks, HEIGHT - BOTTOM)

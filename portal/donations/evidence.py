@@ -66,9 +66,14 @@ def store(expense: Expense, kind: str, filename: str | None, data: bytes, actor)
     content_type, extension = found
     key = secrets.token_hex(16)
     evidence = Evidence(
-        expense_id=expense.id, kind=kind, filename=clean_filename(filename, extension),
-        content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=key, uploaded_by_id=actor.id if actor is not None else None,
+        expense_id=expense.id,
+        kind=kind,
+        filename=clean_filename(filename, extension),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key=key,
+        uploaded_by_id=actor.id if actor is not None else None,
     )
     path = path_of(evidence)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -84,8 +89,10 @@ def store(expense: Expense, kind: str, filename: str | None, data: bytes, actor)
 def disposition(evidence: Evidence) -> str:
     """Inline (a phone shows a photo or PDF in place: WeChat cannot download), with the
     cleaned name; ASCII fallback plus the UTF-8 form for Chinese names."""
-    return f"inline; filename=\"evidence{os.path.splitext(evidence.filename)[1]}\"; " \
+    return (
+        f'inline; filename="evidence{os.path.splitext(evidence.filename)[1]}"; '
         f"filename*=UTF-8''{quote(evidence.filename)}"
+    )
 
 
 def read(evidence: Evidence) -> bytes | None:

@@ -107,15 +107,26 @@ def _check_gift(gift: Gift) -> None:
         if gift.channel not in CHANNELS:
             raise LedgerError(_l("Please choose how the money arrived."))
     elif gift.kind == GOODS:
-        if not (gift.goods_description and gift.goods_quantity and gift.goods_unit
-                and gift.valuation_basis):
+        if not (
+            gift.goods_description
+            and gift.goods_quantity
+            and gift.goods_unit
+            and gift.valuation_basis
+        ):
             raise LedgerError(_l("Goods need a description, quantity, unit and valuation basis."))
     else:
         raise LedgerError(_l("Please choose money or goods."))
 
 
-def record(branch, project: Project | None, gift: Gift, donor: Donor, actor, actor_role: str,
-           corrects: Donation | None = None) -> Donation:
+def record(
+    branch,
+    project: Project | None,
+    gift: Gift,
+    donor: Donor,
+    actor,
+    actor_role: str,
+    corrects: Donation | None = None,
+) -> Donation:
     """Record a gift received by `branch` (by the project's branch when restricted to
     `project`, which must not be closed), with its receipt number. Refuses bad amounts,
     channels and incomplete goods; links a person to their account when the phone is a
@@ -161,22 +172,35 @@ def record(branch, project: Project | None, gift: Gift, donor: Donor, actor, act
         donation.org_uscc = donor.uscc
     db.session.add(donation)
     db.session.flush()
-    tallies.bump(branch.id, donation.project_id, gift.received_on,
-                 tallies.incoming_measure(gift.kind, donation.channel), gift.amount_fen, 1)
+    tallies.bump(
+        branch.id,
+        donation.project_id,
+        gift.received_on,
+        tallies.incoming_measure(gift.kind, donation.channel),
+        gift.amount_fen,
+        1,
+    )
     if project is not None:
         db.session.execute(
-            update(Project).where(Project.id == project.id)
+            update(Project)
+            .where(Project.id == project.id)
             .values(received_fen=Project.received_fen + gift.amount_fen)
             .execution_options(synchronize_session=False)
         )
         spending.allocate_gift(donation, project, gift.amount_fen, gift.received_on, actor)
     audit.record(
         "donation_corrected" if corrects is not None else "donation_recorded",
-        actor=actor, actor_role=actor_role, branch_id=branch.id,
-        object_kind="donation", object_id=donation.id,
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=branch.id,
+        object_kind="donation",
+        object_id=donation.id,
         changes={
-            "receipt": donation.receipt_number, "kind": gift.kind, "amount_fen": gift.amount_fen,
-            "channel": donation.channel, "project": project.code if project else None,
+            "receipt": donation.receipt_number,
+            "kind": gift.kind,
+            "amount_fen": gift.amount_fen,
+            "channel": donation.channel,
+            "project": project.code if project else None,
             "corrects": corrects.receipt_number if corrects is not None else None,
         },
     )
@@ -196,9 +220,9 @@ def reverse(donation: Donation, actor, actor_role: str, reason: str, on: date) -
     if reversal_of(donation) is not None:
         raise LedgerError(_l("This gift has been reversed already."))
     for allocation in db.session.scalars(
-        select(Allocation).where(
-            Allocation.donation_id == donation.id, Allocation.reverses_id.is_(None)
-        ).order_by(Allocation.id)
+        select(Allocation)
+        .where(Allocation.donation_id == donation.id, Allocation.reverses_id.is_(None))
+        .order_by(Allocation.id)
     ):
         spending.reverse_allocation(allocation, on, actor)
     entry = Donation(
@@ -231,25 +255,48 @@ def reverse(donation: Donation, actor, actor_role: str, reason: str, on: date) -
     )
     db.session.add(entry)
     db.session.flush()
-    tallies.bump(donation.branch_id, donation.project_id, on,
-                 tallies.incoming_measure(donation.kind, donation.channel), -donation.amount_fen, -1)
+    tallies.bump(
+        donation.branch_id,
+        donation.project_id,
+        on,
+        tallies.incoming_measure(donation.kind, donation.channel),
+        -donation.amount_fen,
+        -1,
+    )
     if donation.project_id is not None:
         db.session.execute(
-            update(Project).where(Project.id == donation.project_id)
+            update(Project)
+            .where(Project.id == donation.project_id)
             .values(received_fen=Project.received_fen - donation.amount_fen)
             .execution_options(synchronize_session=False)
         )
     audit.record(
-        "donation_reversed", actor=actor, actor_role=actor_role, branch_id=donation.branch_id,
-        object_kind="donation", object_id=donation.id,
-        changes={"receipt": donation.receipt_number, "reversal": entry.receipt_number,
-                 "amount_fen": donation.amount_fen, "reason": reason},
+        "donation_reversed",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=donation.branch_id,
+        object_kind="donation",
+        object_id=donation.id,
+        changes={
+            "receipt": donation.receipt_number,
+            "reversal": entry.receipt_number,
+            "amount_fen": donation.amount_fen,
+            "reason": reason,
+        },
     )
     return entry
 
 
-def correct(donation: Donation, project, gift: Gift, donor: Donor, actor, actor_role: str,
-            reason: str, on: date) -> Donation:
+def correct(
+    donation: Donation,
+    project,
+    gift: Gift,
+    donor: Donor,
+    actor,
+    actor_role: str,
+    reason: str,
+    on: date,
+) -> Donation:
     """Reverse `donation` (dated `on`) and record `gift` from `donor` in its place; both
     entries are audited and the original stays as it was."""
     reverse(donation, actor, actor_role, reason, on)

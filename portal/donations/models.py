@@ -66,7 +66,9 @@ class Project(db.Model):
         return self.title_en if locale == "en" and self.title_en else self.title_zh
 
     def description(self, locale: str) -> str:
-        return self.description_en if locale == "en" and self.description_en else self.description_zh
+        return (
+            self.description_en if locale == "en" and self.description_en else self.description_zh
+        )
 
     @property
     def balance_fen(self) -> int:
@@ -181,9 +183,7 @@ class Expense(db.Model):
     beneficiary: Mapped[str] = mapped_column(String(TEXT_MAX))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reverses_id: Mapped[int | None] = mapped_column(
-        ForeignKey("donation_expenses.id"), unique=True
-    )
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("donation_expenses.id"), unique=True)
 
     project = relationship("Project", foreign_keys=[project_id])
     branch = relationship("Branch", foreign_keys=[branch_id])

@@ -24,13 +24,26 @@ INCOMING, ALLOCATION, EXPENDITURE = "incoming", "allocation", "expenditure"
 # (field, what it means): the order of the CSV columns and of the documentation.
 FIELDS = [
     ("id", _l("Stable id of the entry: donation-N, allocation-N or expense-N.")),
-    ("transaction_type", _l("incoming (a gift received), allocation (money given to a project) or expenditure (a project's spending).")),
+    (
+        "transaction_type",
+        _l(
+            "incoming (a gift received), allocation (money given to a project) or expenditure (a project's spending)."
+        ),
+    ),
     ("date", _l("The day of the entry (YYYY-MM-DD, China time).")),
     ("amount", _l("Amount in yuan with two decimals; negative for a reversal.")),
-    ("amount_fen", _l("The same amount in fen (1/100 yuan), a whole number: add these to rebuild totals exactly.")),
+    (
+        "amount_fen",
+        _l(
+            "The same amount in fen (1/100 yuan), a whole number: add these to rebuild totals exactly."
+        ),
+    ),
     ("currency", _l("Always CNY.")),
     ("receipt_number", _l("The receipt number of a gift (JZ-...) or of a reversal (CZ-...).")),
-    ("donor_label", _l("The donor as shown to the public: a masked name (王*), an organisation, or anonymous.")),
+    (
+        "donor_label",
+        _l("The donor as shown to the public: a masked name (王*), an organisation, or anonymous."),
+    ),
     ("gift_kind", _l("money or goods (goods are counted at their stated value).")),
     ("channel", _l("How money arrived: bank, wechat, alipay, cash or online.")),
     ("project_id", _l("The project's id (empty for an unrestricted gift).")),
@@ -39,7 +52,10 @@ FIELDS = [
     ("branch_id", _l("The id of the branch that recorded the entry.")),
     ("branch_code", _l("The branch's administrative division code, where it has one.")),
     ("branch_name", _l("The branch's Chinese name.")),
-    ("description", _l("For expenditure: the purpose and who benefited, as a group (never a person's name).")),
+    (
+        "description",
+        _l("For expenditure: the purpose and who benefited, as a group (never a person's name)."),
+    ),
     ("reverses", _l("For a reversal: the id of the entry it cancels.")),
 ]
 FIELD_NAMES = [name for name, _ in FIELDS]
@@ -83,11 +99,14 @@ def _incoming(scope: Scope):
     )
     for d, branch, project in _rows(stmt):
         yield {
-            "id": f"donation-{d.id}", "transaction_type": INCOMING,
-            "date": d.received_on.isoformat(), **_money(d.amount_fen),
+            "id": f"donation-{d.id}",
+            "transaction_type": INCOMING,
+            "date": d.received_on.isoformat(),
+            **_money(d.amount_fen),
             "receipt_number": d.receipt_number,
             "donor_label": d.public_label or "anonymous",
-            "gift_kind": d.kind, "channel": d.channel or "",
+            "gift_kind": d.kind,
+            "channel": d.channel or "",
             **_base(d.branch_id, d.project_id, project, branch),
             "description": "",
             "reverses": f"donation-{d.reverses_id}" if d.reverses_id else "",
@@ -104,9 +123,14 @@ def _allocations(scope: Scope):
     )
     for a, branch, project in _rows(stmt):
         yield {
-            "id": f"allocation-{a.id}", "transaction_type": ALLOCATION,
-            "date": a.allocated_on.isoformat(), **_money(a.amount_fen),
-            "receipt_number": "", "donor_label": "", "gift_kind": "", "channel": "",
+            "id": f"allocation-{a.id}",
+            "transaction_type": ALLOCATION,
+            "date": a.allocated_on.isoformat(),
+            **_money(a.amount_fen),
+            "receipt_number": "",
+            "donor_label": "",
+            "gift_kind": "",
+            "channel": "",
             **_base(a.branch_id, a.project_id, project, branch),
             "description": f"donation-{a.donation_id}",
             "reverses": f"allocation-{a.reverses_id}" if a.reverses_id else "",
@@ -123,9 +147,14 @@ def _expenses(scope: Scope):
     )
     for e, branch, project in _rows(stmt):
         yield {
-            "id": f"expense-{e.id}", "transaction_type": EXPENDITURE,
-            "date": e.spent_on.isoformat(), **_money(e.amount_fen),
-            "receipt_number": "", "donor_label": "", "gift_kind": "", "channel": "",
+            "id": f"expense-{e.id}",
+            "transaction_type": EXPENDITURE,
+            "date": e.spent_on.isoformat(),
+            **_money(e.amount_fen),
+            "receipt_number": "",
+            "donor_label": "",
+            "gift_kind": "",
+            "channel": "",
             **_base(e.branch_id, e.project_id, project, branch),
             "description": f"{e.purpose} — {e.beneficiary}",
             "reverses": f"expense-{e.reverses_id}" if e.reverses_id else "",
@@ -151,8 +180,16 @@ def csv_chunks(scope: Scope) -> Iterator[str]:
     writer.writeheader()
     for i, row in enumerate(transactions(scope)):
         # Text a spreadsheet would run as a formula is prefixed, as in portal.exports.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" and k not in (
-            "amount",) else v) for k, v in row.items()})
+        writer.writerow(
+            {
+                k: (
+                    "'" + v
+                    if isinstance(v, str) and v[:1] in "=+-@" and k not in ("amount",)
+                    else v
+                )
+                for k, v in row.items()
+            }
+        )
         if i % 500 == 0:
             yield buf.getvalue()
             buf.seek(0)

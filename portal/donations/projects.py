@@ -14,8 +14,14 @@ from portal.extensions import db
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,29}")
 EDITABLE = (
-    "title_zh", "title_en", "description_zh", "description_en",
-    "starts_on", "ends_on", "target_fen", "status",
+    "title_zh",
+    "title_en",
+    "description_zh",
+    "description_en",
+    "starts_on",
+    "ends_on",
+    "target_fen",
+    "status",
 )
 
 
@@ -43,8 +49,12 @@ def create_project(branch, actor, actor_role: str, code: str, **values) -> Proje
     db.session.add(project)
     db.session.flush()
     audit.record(
-        "donation_project_created", actor=actor, actor_role=actor_role, branch_id=branch.id,
-        object_kind="donation_project", object_id=project.id,
+        "donation_project_created",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=branch.id,
+        object_kind="donation_project",
+        object_id=project.id,
         changes={"code": code, "title": project.title_zh, "status": project.status},
     )
     return project
@@ -57,13 +67,19 @@ def update_project(project: Project, actor, actor_role: str, **values) -> dict:
     for key in EDITABLE:
         old, new = getattr(project, key), values[key]
         if old != new:
-            changes[key] = [str(old) if old is not None else None,
-                            str(new) if new is not None else None]
+            changes[key] = [
+                str(old) if old is not None else None,
+                str(new) if new is not None else None,
+            ]
             setattr(project, key, new)
     if changes:
         audit.record(
-            "donation_project_updated", actor=actor, actor_role=actor_role,
-            branch_id=project.branch_id, object_kind="donation_project", object_id=project.id,
+            "donation_project_updated",
+            actor=actor,
+            actor_role=actor_role,
+            branch_id=project.branch_id,
+            object_kind="donation_project",
+            object_id=project.id,
             changes=changes,
         )
     db.session.flush()

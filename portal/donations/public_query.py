@@ -73,8 +73,12 @@ class Accounts:
 def accounts(scope: Scope) -> Accounts:
     """Totals, by month and by channel, from one grouped read of the tallies."""
     rows = db.session.execute(
-        select(DonationTally.month, DonationTally.measure,
-               func.sum(DonationTally.fen), func.sum(DonationTally.n))
+        select(
+            DonationTally.month,
+            DonationTally.measure,
+            func.sum(DonationTally.fen),
+            func.sum(DonationTally.n),
+        )
         .where(*scope.where_tally())
         .group_by(DonationTally.month, DonationTally.measure)
     )

@@ -47,6 +47,10 @@ def _by_number(number: str, surname: str) -> PublicCard | None:
 
 
 register_card_kind(
-    CardKind(key="donation_receipt", label=_l("Donation receipt"), by_token=_by_token,
-             by_number=_by_number)
+    CardKind(
+        key="donation_receipt",
+        label=_l("Donation receipt"),
+        by_token=_by_token,
+        by_number=_by_number,
+    )
 )

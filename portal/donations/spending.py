@@ -24,25 +24,32 @@ MSG_OVERSPEND = _l("This is more than the project has left of what was allocated
 
 
 def _advance_gift(donation_id: int, fen: int) -> bool:
-    return bool(db.session.execute(
-        update(Donation)
-        .where(Donation.id == donation_id, Donation.allocated_fen + fen <= Donation.amount_fen,
-               Donation.allocated_fen + fen >= 0)
-        .values(allocated_fen=Donation.allocated_fen + fen)
-        .execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(
+        db.session.execute(
+            update(Donation)
+            .where(
+                Donation.id == donation_id,
+                Donation.allocated_fen + fen <= Donation.amount_fen,
+                Donation.allocated_fen + fen >= 0,
+            )
+            .values(allocated_fen=Donation.allocated_fen + fen)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _move_project(project_id: int, allocated: int = 0, spent: int = 0) -> bool:
     """Move a project's figures unless spending would pass what is allocated."""
     new_allocated = Project.allocated_fen + allocated
     new_spent = Project.spent_fen + spent
-    return bool(db.session.execute(
-        update(Project)
-        .where(Project.id == project_id, new_spent <= new_allocated, new_spent >= 0)
-        .values(allocated_fen=new_allocated, spent_fen=new_spent)
-        .execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(
+        db.session.execute(
+            update(Project)
+            .where(Project.id == project_id, new_spent <= new_allocated, new_spent >= 0)
+            .values(allocated_fen=new_allocated, spent_fen=new_spent)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def allocate_gift(donation: Donation, project: Project, fen: int, on: date, actor) -> Allocation:
@@ -52,8 +59,12 @@ def allocate_gift(donation: Donation, project: Project, fen: int, on: date, acto
         raise LedgerError(_l("This gift has less left to allocate."))
     _move_project(project.id, allocated=fen)
     allocation = Allocation(
-        donation_id=donation.id, project_id=project.id, branch_id=project.branch_id,
-        amount_fen=fen, allocated_on=on, allocated_by_id=actor.id if actor is not None else None,
+        donation_id=donation.id,
+        project_id=project.id,
+        branch_id=project.branch_id,
+        amount_fen=fen,
+        allocated_on=on,
+        allocated_by_id=actor.id if actor is not None else None,
     )
     db.session.add(allocation)
     db.session.flush()
@@ -64,19 +75,29 @@ def allocate_gift(donation: Donation, project: Project, fen: int, on: date, acto
 def reverse_allocation(allocation: Allocation, on: date, actor) -> Allocation:
     """Take an allocation back (a negative entry). Refuses when the project has spent it."""
     if not _move_project(allocation.project_id, allocated=-allocation.amount_fen):
-        raise LedgerError(_l(
-            "The project has already spent this money. Reverse its expenses first."
-        ))
+        raise LedgerError(
+            _l("The project has already spent this money. Reverse its expenses first.")
+        )
     _advance_gift(allocation.donation_id, -allocation.amount_fen)
     entry = Allocation(
-        donation_id=allocation.donation_id, project_id=allocation.project_id,
-        branch_id=allocation.branch_id, amount_fen=-allocation.amount_fen, allocated_on=on,
-        allocated_by_id=actor.id if actor is not None else None, reverses_id=allocation.id,
+        donation_id=allocation.donation_id,
+        project_id=allocation.project_id,
+        branch_id=allocation.branch_id,
+        amount_fen=-allocation.amount_fen,
+        allocated_on=on,
+        allocated_by_id=actor.id if actor is not None else None,
+        reverses_id=allocation.id,
     )
     db.session.add(entry)
     db.session.flush()
-    tallies.bump(allocation.branch_id, allocation.project_id, on, tallies.ALLOCATED,
-                 -allocation.amount_fen, -1)
+    tallies.bump(
+        allocation.branch_id,
+        allocation.project_id,
+        on,
+        tallies.ALLOCATED,
+        -allocation.amount_fen,
+        -1,
+    )
     return entry
 
 
@@ -95,13 +116,17 @@ def _pool(branch_id: int):
 def pool_left(branch_id: int) -> int:
     """Unrestricted money of the branch not yet allocated."""
     sub = _pool(branch_id).subquery()
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(sub.c.amount_fen - sub.c.allocated_fen), 0))
-    ) or 0)
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(sub.c.amount_fen - sub.c.allocated_fen), 0))
+        )
+        or 0
+    )
 
 
-def allocate_from_pool(branch, project: Project, fen: int, on: date, actor,
-                       actor_role: str) -> list[Allocation]:
+def allocate_from_pool(
+    branch, project: Project, fen: int, on: date, actor, actor_role: str
+) -> list[Allocation]:
     """Allocate `fen` of the branch's unrestricted gifts to `project` (of the same
     branch, not closed), oldest gift first. Refuses more than the pool holds; the gifts
     taken are locked until commit, so two staff allocating at once cannot both use them."""
@@ -112,7 +137,9 @@ def allocate_from_pool(branch, project: Project, fen: int, on: date, actor,
     if fen <= 0:
         raise LedgerError(_l("The amount must be more than zero."))
     gifts = db.session.scalars(
-        _pool(branch.id).order_by(Donation.received_on, Donation.id).with_for_update()
+        _pool(branch.id)
+        .order_by(Donation.received_on, Donation.id)
+        .with_for_update()
         # The locked rows as they are now, not as this session may have loaded them.
         .execution_options(populate_existing=True)
     ).all()
@@ -129,15 +156,26 @@ def allocate_from_pool(branch, project: Project, fen: int, on: date, actor,
         raise LedgerError(_l("The branch has less unrestricted money left to allocate."))
     made = [allocate_gift(gift, project, piece, on, actor) for gift, piece in pieces]
     audit.record(
-        "donation_allocated", actor=actor, actor_role=actor_role, branch_id=branch.id,
-        object_kind="donation_project", object_id=project.id,
+        "donation_allocated",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=branch.id,
+        object_kind="donation_project",
+        object_id=project.id,
         changes={"project": project.code, "amount_fen": fen, "gifts": len(made)},
     )
     return made
 
 
-def record_expense(project: Project, spent_on: date, fen: int, purpose: str, beneficiary: str,
-                   actor, actor_role: str) -> Expense:
+def record_expense(
+    project: Project,
+    spent_on: date,
+    fen: int,
+    purpose: str,
+    beneficiary: str,
+    actor,
+    actor_role: str,
+) -> Expense:
     """Record what `project` spent. Refuses an amount beyond what the project has left of
     its allocations (checked and moved in one UPDATE, so racing expenses cannot both pass)."""
     if fen <= 0:
@@ -145,16 +183,24 @@ def record_expense(project: Project, spent_on: date, fen: int, purpose: str, ben
     if not _move_project(project.id, spent=fen):
         raise LedgerError(MSG_OVERSPEND)
     expense = Expense(
-        project_id=project.id, branch_id=project.branch_id, spent_on=spent_on, amount_fen=fen,
-        purpose=purpose, beneficiary=beneficiary,
+        project_id=project.id,
+        branch_id=project.branch_id,
+        spent_on=spent_on,
+        amount_fen=fen,
+        purpose=purpose,
+        beneficiary=beneficiary,
         recorded_by_id=actor.id if actor is not None else None,
     )
     db.session.add(expense)
     db.session.flush()
     tallies.bump(project.branch_id, project.id, spent_on, tallies.SPENT, fen, 1)
     audit.record(
-        "expense_recorded", actor=actor, actor_role=actor_role, branch_id=project.branch_id,
-        object_kind="donation_expense", object_id=expense.id,
+        "expense_recorded",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=project.branch_id,
+        object_kind="donation_expense",
+        object_id=expense.id,
         changes={"project": project.code, "amount_fen": fen, "spent_on": spent_on.isoformat()},
     )
     return expense
@@ -168,16 +214,25 @@ def reverse_expense(expense: Expense, on: date, reason: str, actor, actor_role: 
         raise LedgerError(_l("This expense has been reversed already."))
     _move_project(expense.project_id, spent=-expense.amount_fen)
     entry = Expense(
-        project_id=expense.project_id, branch_id=expense.branch_id, spent_on=on,
-        amount_fen=-expense.amount_fen, purpose=expense.purpose, beneficiary=reason,
-        recorded_by_id=actor.id if actor is not None else None, reverses_id=expense.id,
+        project_id=expense.project_id,
+        branch_id=expense.branch_id,
+        spent_on=on,
+        amount_fen=-expense.amount_fen,
+        purpose=expense.purpose,
+        beneficiary=reason,
+        recorded_by_id=actor.id if actor is not None else None,
+        reverses_id=expense.id,
     )
     db.session.add(entry)
     db.session.flush()
     tallies.bump(expense.branch_id, expense.project_id, on, tallies.SPENT, -expense.amount_fen, -1)
     audit.record(
-        "expense_reversed", actor=actor, actor_role=actor_role, branch_id=expense.branch_id,
-        object_kind="donation_expense", object_id=expense.id,
+        "expense_reversed",
+        actor=actor,
+        actor_role=actor_role,
+        branch_id=expense.branch_id,
+        object_kind="donation_expense",
+        object_id=expense.id,
         changes={"amount_fen": expense.amount_fen, "reason": reason},
     )
     return entry

@@ -33,8 +33,12 @@ def bump(branch_id: int, project_id: int | None, day: date, measure: str, fen: i
     connection = db.session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(DonationTally).values(
-        branch_id=branch_id, project_id=project_id or 0, month=month_of(day),
-        measure=measure, fen=fen, n=n,
+        branch_id=branch_id,
+        project_id=project_id or 0,
+        month=month_of(day),
+        measure=measure,
+        fen=fen,
+        n=n,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["branch_id", "project_id", "month", "measure"],
@@ -52,11 +56,21 @@ def recomputed() -> Counter:
     sums: Counter = Counter()
     counts: Counter = Counter()
     for d in db.session.execute(
-        select(Donation.branch_id, Donation.project_id, Donation.received_on, Donation.kind,
-               Donation.channel, Donation.amount_fen)
+        select(
+            Donation.branch_id,
+            Donation.project_id,
+            Donation.received_on,
+            Donation.kind,
+            Donation.channel,
+            Donation.amount_fen,
+        )
     ):
-        key = (d.branch_id, d.project_id or 0, month_of(d.received_on),
-               incoming_measure(d.kind, d.channel))
+        key = (
+            d.branch_id,
+            d.project_id or 0,
+            month_of(d.received_on),
+            incoming_measure(d.kind, d.channel),
+        )
         sums[key] += d.amount_fen
         counts[key] += _sign(d.amount_fen)
     for model, day, measure in (

@@ -85,10 +85,14 @@ def trail_of(donation: Donation) -> Trail:
             continue
         project = db.session.get(Project, project_id)
         share = fen * project.spent_fen // project.allocated_fen if project.allocated_fen else 0
-        expenses = list(db.session.scalars(
-            select(Expense).where(Expense.project_id == project_id)
-            .order_by(Expense.spent_on.desc(), Expense.id.desc()).limit(EXPENSES_SHOWN)
-        ))
+        expenses = list(
+            db.session.scalars(
+                select(Expense)
+                .where(Expense.project_id == project_id)
+                .order_by(Expense.spent_on.desc(), Expense.id.desc())
+                .limit(EXPENSES_SHOWN)
+            )
+        )
         funded.append(Funded(project, fen, share, expenses))
     return Trail(donation, reversal_of(donation), funded)
 
@@ -99,8 +103,11 @@ def owns(user, donation: Donation) -> bool:
         return False
     if donation.donor_user_id == user.id:
         return True
-    return bool(user.phone and donation.donor_phone_hmac == phone_index(user.phone)
-                and user.phone_verified_at is not None)
+    return bool(
+        user.phone
+        and donation.donor_phone_hmac == phone_index(user.phone)
+        and user.phone_verified_at is not None
+    )
 
 
 def gifts_of(user, limit: int = 50) -> list[Donation]:
@@ -109,7 +116,11 @@ def gifts_of(user, limit: int = 50) -> list[Donation]:
     terms = [Donation.donor_user_id == user.id]
     if user.phone and user.phone_verified_at is not None:
         terms.append(Donation.donor_phone_hmac == phone_index(user.phone))
-    return list(db.session.scalars(
-        select(Donation).where(or_(*terms), Donation.reverses_id.is_(None))
-        .order_by(Donation.received_on.desc(), Donation.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Donation)
+            .where(or_(*terms), Donation.reverses_id.is_(None))
+            .order_by(Donation.received_on.desc(), Donation.id.desc())
+            .limit(limit)
+        )
+    )

@@ -3,7 +3,7 @@ donor's phone (or an organisation's credit code), then see where it went. A sign
 donor sees their own gifts without a code. Lookups are throttled per visitor; the code
 itself dies after a few wrong tries (accounts.smscodes)."""
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,8 +32,12 @@ def _may_see(donation: Donation) -> bool:
 
 
 def _code_text(code: str, receipt: str) -> str:
-    return _("Your code to see where your gift %(receipt)s went is %(code)s. It works for "
-             "10 minutes. Never tell anyone this code.", receipt=receipt, code=code)
+    return _(
+        "Your code to see where your gift %(receipt)s went is %(code)s. It works for "
+        "10 minutes. Never tell anyone this code.",
+        receipt=receipt,
+        code=code,
+    )
 
 
 @bp.route("/trail", methods=["GET", "POST"])
@@ -55,9 +59,12 @@ def trail_lookup():
                 _("This is not the credit code given with this gift. Please check it.")
             )
         elif not donation.donor_phone_enc:
-            form.receipt.errors.append(_(
-                "No phone number was given with this gift, so no code can be sent. "
-                "Please ask the branch that received it."))
+            form.receipt.errors.append(
+                _(
+                    "No phone number was given with this gift, so no code can be sent. "
+                    "Please ask the branch that received it."
+                )
+            )
         else:
             return _send_code(donation)
     return render_template("donations/trail_lookup.html", form=form)
@@ -95,7 +102,9 @@ def trail_code():
             _grant(donation)
             return redirect(url_for(".trail_page", donation_id=donation.id))
     return render_template(
-        "donations/trail_code.html", form=form, phone=mask_phone(donation.donor_phone),
+        "donations/trail_code.html",
+        form=form,
+        phone=mask_phone(donation.donor_phone),
         receipt=donation.receipt_number,
     )
 

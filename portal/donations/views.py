@@ -8,8 +8,14 @@ from sqlalchemy import select
 
 from portal.branches.models import Branch
 from portal.cards.services import qr_svg
-from portal.donations import bp, charts, evidence, labels, public_query
-from portal.donations import receipts  # noqa: F401  (registers the receipt card kind)
+from portal.donations import (
+    bp,
+    charts,
+    evidence,
+    labels,
+    public_query,
+    receipts,  # noqa: F401  (registers the receipt card kind)
+)
 from portal.donations.models import Donation, Evidence, Project
 from portal.extensions import db, limiter
 from portal.ids import id_arg, page_arg
@@ -131,4 +137,3 @@ def receipt(token: str):
         qr=qr_svg(url),
         labels=labels.helpers(),
     )
-
