@@ -10,9 +10,14 @@ from portal.extensions import db
 
 def make_project(branch, code, title="红十字博爱家园", status="fundraising") -> Project:
     project = Project(
-        code=code, branch_id=branch.id, title_zh=title, title_en="Boai Home",
-        description_zh="社区防灾减灾", description_en="Community resilience",
-        starts_on=date(2026, 1, 1), status=status,
+        code=code,
+        branch_id=branch.id,
+        title_zh=title,
+        title_en="Boai Home",
+        description_zh="社区防灾减灾",
+        description_en="Community resilience",
+        starts_on=date(2026, 1, 1),
+        status=status,
     )
     db.session.add(project)
     db.session.commit()
@@ -38,6 +43,13 @@ def donations_world(make_branch, make_user, grant_role) -> SimpleNamespace:
     home = make_project(county, "BAJY-610302-2026")
     angel = make_project(city, "TSJH-610300-2026", title="红十字天使计划")
     return SimpleNamespace(
-        national=national, province=province, city=city, county=county, other=other,
-        officer=officer, county_officer=county_officer, home=home, angel=angel,
+        national=national,
+        province=province,
+        city=city,
+        county=county,
+        other=other,
+        officer=officer,
+        county_officer=county_officer,
+        home=home,
+        angel=angel,
     )

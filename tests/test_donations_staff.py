@@ -218,3 +218,18 @@ def test_new_project(client, login, world):
     )
     assert client.get("/admin/donations/projects").status_code == 200
     assert client.get("/admin/donations/").status_code == 200
+
+
+def test_funds_raised_indicator_is_live(app, world):
+    from portal.admin.indicators import get_indicator, total, year_windows
+    from portal.branches.scope import ids_under
+    from portal.timeutil import today_local
+
+    ledger.record(world.county, world.home, gift(50_000), person(), world.officer, "officer")
+    d = ledger.record(world.county, None, gift(7_000), person(), world.officer, "officer")
+    ledger.reverse(d, world.officer, "officer", "退回", today_local())
+    db.session.commit()
+    funds = get_indicator("funds_raised")
+    assert funds.live
+    _, start, end = year_windows(today_local().year)
+    assert total(funds, ids_under([world.city.path]), start, end) == 50_000

@@ -16,6 +16,7 @@ LOADERS = [
     "portal.demo.workbench",
     "portal.demo.volunteers",
     "portal.demo.members",
+    "portal.demo.donations",
 ]
 
 

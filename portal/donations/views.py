@@ -12,6 +12,7 @@ from portal.donations import (
     bp,
     charts,
     evidence,
+    indicator,  # noqa: F401  (makes the dashboard's "funds raised" figure live)
     labels,
     public_query,
     receipts,  # noqa: F401  (registers the receipt card kind)

@@ -34,6 +34,9 @@ MUST_MEASURE = {
         "accounts.register_verify": "input",
         "accounts.login_code_verify": "input",
         "accounts.reset_verify": "input",
+        "donations.public": ".chart svg",
+        "donations.project": "dl.money-facts",
+        "donations.expenses": "main li a",
     },
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
@@ -56,6 +59,9 @@ MUST_MEASURE = {
         "volunteer_staff.team": "main li",
         "membership_staff.members": "#members li",
         "membership_staff.member": "dl.facts",
+        "donations_staff.ledger_list": "main li",
+        "donations_staff.project": "main form",
+        "donations_staff.gift": "dl.facts",
     },
 }
 
@@ -66,6 +72,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.donations.models import Donation, Evidence, Expense, Project
     from portal.membership.models import Member
     from portal.volunteering.models import Volunteer, VolunteerTeam
 
@@ -88,6 +95,10 @@ def _demo(app) -> SimpleNamespace:
             "volunteer_id": db.session.scalar(select(Volunteer.id).limit(1)),
             "team_id": db.session.scalar(select(VolunteerTeam.id).limit(1)),
             "member_id": db.session.scalar(select(Member.id).order_by(Member.id).limit(1)),
+            "project_id": db.session.scalar(select(Project.id).order_by(Project.id).limit(1)),
+            "donation_id": db.session.scalar(select(Donation.id).order_by(Donation.id).limit(1)),
+            "evidence_id": db.session.scalar(select(Evidence.id).limit(1)),
+            "expense_id": db.session.scalar(select(Expense.id).limit(1)),
         },
     )
 
