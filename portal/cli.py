@@ -5,6 +5,7 @@ from flask import Flask
 
 from portal.branches import cli as branches_cli
 from portal.demo import load_all
+from portal.donations import cli as donations_cli
 from portal.extensions import db
 from portal.membership import cli as membership_cli
 from portal.notifications import cli as notifications_cli
@@ -30,3 +31,4 @@ def register(app: Flask) -> None:
     branches_cli.register(app)
     review_cli.register(app)
     membership_cli.register(app)
+    donations_cli.register(app)

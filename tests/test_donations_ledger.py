@@ -250,3 +250,15 @@ def test_tallies_match_entries(app, world):
     assert tallies.check() == []
     home = db.session.get(Project, world.home.id)
     assert (home.allocated_fen, home.spent_fen) == (35_000, 0)
+
+
+def test_rebuild_tallies_from_the_ledger(app, world):
+    from portal.donations.models import DonationTally
+
+    ledger.record(world.county, world.home, gift(30_000), person(), world.officer, "officer")
+    db.session.commit()
+    db.session.execute(DonationTally.__table__.update().values(fen=1))
+    assert tallies.check() != []
+    tallies.rebuild()
+    db.session.commit()
+    assert tallies.check() == []

@@ -32,8 +32,12 @@ operation = st.one_of(
 def world(app, make_branch, make_user, grant_role):
     w = donations_world(make_branch, make_user, grant_role)
     w.branches = [w.county, w.other, w.city, w.province]
-    w.projects = [w.home, make_project(w.other, "BAJY-610323-2026"), w.angel,
-                  make_project(w.province, "JSS-610000-2026", title="地震救灾")]
+    w.projects = [
+        w.home,
+        make_project(w.other, "BAJY-610323-2026"),
+        w.angel,
+        make_project(w.province, "JSS-610000-2026", title="地震救灾"),
+    ]
     return w
 
 
@@ -42,20 +46,28 @@ def _apply(w, op):
     o = w.officer
     if kind == "gift":
         project = w.projects[i] if flag else None
-        ledger.record(w.branches[i], project, gift(fen, on=on, channel="bank" if flag else "cash"),
-                      person(), o, "officer")
+        ledger.record(
+            w.branches[i],
+            project,
+            gift(fen, on=on, channel="bank" if flag else "cash"),
+            person(),
+            o,
+            "officer",
+        )
     elif kind == "allocate":
         spending.allocate_from_pool(w.branches[i], w.projects[i], fen, on, o, "officer")
     elif kind == "expense":
         spending.record_expense(w.projects[i], on, fen, "物资", "若干户", o, "officer")
     elif kind == "reverse_gift":
-        gifts = db.session.scalars(select(Donation).where(Donation.amount_fen > 0)
-                                   .order_by(Donation.id)).all()
+        gifts = db.session.scalars(
+            select(Donation).where(Donation.amount_fen > 0).order_by(Donation.id)
+        ).all()
         if gifts:
             ledger.reverse(gifts[i % len(gifts)], o, "officer", "更正", on)
     else:
-        rows = db.session.scalars(select(Expense).where(Expense.amount_fen > 0)
-                                  .order_by(Expense.id)).all()
+        rows = db.session.scalars(
+            select(Expense).where(Expense.amount_fen > 0).order_by(Expense.id)
+        ).all()
         if rows:
             spending.reverse_expense(rows[i % len(rows)], on, "更正", o, "officer")
 
@@ -75,8 +87,11 @@ def _check(w):
         assert figures.allocated == _sum(Allocation.amount_fen, *a_where)
         assert figures.spent == _sum(Expense.amount_fen, *e_where)
         unallocated = _sum(
-            Donation.amount_fen - Donation.allocated_fen, *d_where,
-            Donation.reverses_id.is_(None), Donation.id.not_in(reversed_ids))
+            Donation.amount_fen - Donation.allocated_fen,
+            *d_where,
+            Donation.reverses_id.is_(None),
+            Donation.id.not_in(reversed_ids),
+        )
         assert figures.received == figures.allocated + unallocated
         assert figures.balance == figures.allocated - figures.spent >= 0
     for project in db.session.scalars(select(Project)):
@@ -88,8 +103,11 @@ def _check(w):
         assert figures.received == project.received_fen
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=st.lists(operation, min_size=1, max_size=12))
 def test_random_ledgers_add_up_at_every_level(world, ops):
     # Examples accumulate in one database: the invariants hold for any ledger, so each

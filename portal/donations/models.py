@@ -89,6 +89,8 @@ class Donation(db.Model):
         ),
         Index("ix_donations_branch_received", "branch_id", "received_on", "id"),
         Index("ix_donations_project_received", "project_id", "received_on", "id"),
+        # The society's list, newest first, without sorting a million rows.
+        Index("ix_donations_received", "received_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,7 +174,10 @@ class Expense(db.Model):
     person ("12 户困难家庭，凤县"). A reversal is a negative expense with `reverses_id`."""
 
     __tablename__ = "donation_expenses"
-    __table_args__ = (Index("ix_donation_expenses_project_spent", "project_id", "spent_on", "id"),)
+    __table_args__ = (
+        Index("ix_donation_expenses_project_spent", "project_id", "spent_on", "id"),
+        Index("ix_donation_expenses_spent", "spent_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("donation_projects.id"))

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from portal.accounts.identity import mask_id_numbers_in_text
 from portal.branches.models import Branch
 from portal.donations.models import Allocation, Donation, Expense, Project
 from portal.donations.money import fen_to_yuan_text
@@ -156,7 +157,7 @@ def _expenses(scope: Scope):
             "gift_kind": "",
             "channel": "",
             **_base(e.branch_id, e.project_id, project, branch),
-            "description": f"{e.purpose} — {e.beneficiary}",
+            "description": mask_id_numbers_in_text(f"{e.purpose} — {e.beneficiary}"),
             "reverses": f"expense-{e.reverses_id}" if e.reverses_id else "",
         }
 

@@ -108,14 +108,19 @@ def accounts(scope: Scope) -> Accounts:
     )
 
 
+PROJECTS_SHOWN = 50
+
+
 def projects_in(branch: Branch | None, include_closed: bool = True) -> list[Project]:
-    """Projects of the branch's subtree (or all), newest first, with their branch."""
+    """Projects of the branch's subtree (or all), newest first, with their branch: the
+    latest PROJECTS_SHOWN (a province runs thousands; each has its own page)."""
     stmt = select(Project).join(Project.branch).options(contains_eager(Project.branch))
     if branch is not None:
         stmt = stmt.where(Project.branch_id.in_(ids_under([branch.path])))
     if not include_closed:
         stmt = stmt.where(Project.status != CLOSED)
-    return list(db.session.scalars(stmt.order_by(Project.starts_on.desc(), Project.id.desc())))
+    stmt = stmt.order_by(Project.starts_on.desc(), Project.id.desc()).limit(PROJECTS_SHOWN)
+    return list(db.session.scalars(stmt))
 
 
 def child_branches(branch: Branch | None) -> list[Branch]:

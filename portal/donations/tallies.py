@@ -10,7 +10,7 @@ check-tallies` use it)."""
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -100,6 +100,19 @@ def check() -> list[tuple]:
         if want != have:
             drift.append((key, have, want))
     return sorted(drift)
+
+
+def rebuild() -> int:
+    """Replace every tally row by a recount of the entries (after a bulk load into the
+    tables behind the services' back); returns the number of rows."""
+    db.session.execute(delete(DonationTally))
+    rows = [
+        DonationTally(branch_id=b, project_id=p, month=m, measure=measure, fen=fen, n=n)
+        for (b, p, m, measure), (fen, n) in recomputed().items()
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    return len(rows)
 
 
 def count_rows() -> int:

@@ -20,7 +20,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def test_officer_records_gift_and_expense_donor_follows_it(
-    app, browser, live_server, make_branch, make_user, grant_role, t  # noqa: F811
+    app,
+    browser,
+    live_server,
+    make_branch,
+    make_user,
+    grant_role,
+    t,  # noqa: F811
 ):
     world = donations_world(make_branch, make_user, grant_role)
     home_id = world.home.id
@@ -33,7 +39,8 @@ def test_officer_records_gift_and_expense_donor_follows_it(
     staff.get_by_label(t("Channel"), exact=True).select_option("wechat")
     staff.get_by_label(t("Donor's name (person or organisation)")).fill("王小明")
     staff.get_by_label(t("Donor's mobile number (kept private; lets them follow the gift)")).fill(
-        "139 0000 1111")
+        "139 0000 1111"
+    )
     staff.get_by_label(t("Date received")).fill("2026-03-05")
     assert no_sideways_scroll(staff)
     staff.get_by_role("button", name=t("Save")).click()
@@ -47,10 +54,12 @@ def test_officer_records_gift_and_expense_donor_follows_it(
     form.get_by_label(t("Amount in yuan")).fill("400")
     form.get_by_label(t("Date spent")).fill("2026-03-09")
     form.get_by_label(t("Purpose")).fill("冬季棉被")
-    form.get_by_label(t("Who benefited, as a group (never a person's name): 12 households, 凤县")
-                      ).fill("12户困难家庭，凤县")
+    form.get_by_label(
+        t("Who benefited, as a group (never a person's name): 12 households, 凤县")
+    ).fill("12户困难家庭，凤县")
     form.get_by_label(t("Evidence file (photo or PDF, up to 1.9 MB)")).set_input_files(
-        {"name": "发放现场.png", "mimeType": "image/png", "buffer": PNG})
+        {"name": "发放现场.png", "mimeType": "image/png", "buffer": PNG}
+    )
     form.get_by_role("button", name=t("Record the expense")).click()
     staff.wait_for_url(f"**/admin/donations/projects/{home_id}")
     assert staff.get_by_text("发放现场.png").first.is_visible()
