@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "expense_reversed": _l("Reversed a project expense"),
     "expense_evidence_added": _l("Added evidence to a project expense"),
     "donations_summary_exported": _l("Downloaded a month-end donations summary"),
+    "donations_imported": _l("Imported donations from the finance system"),
     "audit_exported": _l("Downloaded the audit log"),
     "inbox_exported": _l("Downloaded the inbox"),
     "staff_list_exported": _l("Downloaded a staff list"),

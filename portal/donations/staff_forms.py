@@ -192,3 +192,10 @@ class EvidenceForm(FlaskForm):
 
     evidence_kind = SelectField(_l("Evidence type"), choices=list(EVIDENCE_LABELS.items()))
     evidence = FileField(_l("Evidence file (photo or PDF, up to 1.9 MB)"))
+
+
+class ImportForm(FlaskForm):
+    """A finance-system export to check (dry run) or import."""
+
+    branch = SelectField(_l("Received by branch"), choices=[], coerce=str)
+    file = FileField(_l("CSV or XLSX file (up to 1.9 MB)"))

@@ -22,7 +22,7 @@ from portal.branches.scope import (
     scoped_branch_ids,
 )
 from portal.donations import evidence as evidence_store
-from portal.donations import labels, ledger, spending, staff_bp
+from portal.donations import importer, labels, ledger, spending, staff_bp
 from portal.donations.errors import LedgerError
 from portal.donations.models import (
     CLOSED,
@@ -42,6 +42,7 @@ from portal.donations.staff_forms import (
     EvidenceForm,
     ExpenseForm,
     GiftForm,
+    ImportForm,
     ProjectForm,
     ReverseForm,
 )
@@ -597,3 +598,42 @@ def summary():
     return render_template(
         "donations/staff_summary.html", branch=branch, month=month, lines=lines, branches=choices
     )
+
+
+# --- bulk import -------------------------------------------------------------------------
+
+
+@staff_bp.route("/import", methods=["GET", "POST"])
+@staff_required(REVIEW_ROLES)
+def bulk_import():
+    """Check a finance export (dry run: every bad row reported, nothing written), then
+    import it: all rows or none."""
+    form = ImportForm()
+    form.branch.choices = _branch_choices()
+    report = None
+    if form.validate_on_submit():
+        branch = get_branch_in_scope_or_404(form.branch.data, current_user, REVIEW_ROLES)
+        upload = form.file.data
+        try:
+            if not (upload and upload.filename):
+                raise LedgerError(_("Please choose a file."))
+            data = upload.read(evidence_store.EVIDENCE_MAX_BYTES + 1)
+            report = importer.check(upload.filename, data, _scope_branch_ids())
+            if request.form.get("go") == "import":
+                made = importer.run(report, branch, current_user, _role(branch), upload.filename)
+                db.session.commit()
+                flash(_("%(n)d gifts have been imported.", n=len(made)), "success")
+                return redirect(url_for(".ledger_list", branch=branch.id))
+        except LedgerError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+    return render_template(
+        "donations/staff_import.html",
+        form=form,
+        report=report,
+        columns=sorted(set(importer.HEADERS.values())),
+    )
+
+
+def _scope_branch_ids() -> set[int]:
+    return set(db.session.scalars(scoped_branch_ids(current_user, REVIEW_ROLES)))
