@@ -262,3 +262,19 @@ def test_rebuild_tallies_from_the_ledger(app, world):
     tallies.rebuild()
     db.session.commit()
     assert tallies.check() == []
+
+
+def test_moving_a_branch_moves_its_sums(app, world, make_branch, make_user, grant_role):
+    from portal.branches.services import move_branch
+    from portal.donations.public_query import Scope, accounts
+
+    ledger.record(world.county, world.home, gift(30_000), person(), world.officer, "officer")
+    db.session.commit()
+    new_city = make_branch(world.province, name="咸阳市红十字会", code="610400")
+    admin = grant_role(make_user(), world.national, "admin")
+    move_branch(world.county, new_city, actor=admin)
+    db.session.commit()
+    assert tallies.check() == []
+    assert accounts(Scope(branch=new_city)).figures.received == 30_000
+    assert accounts(Scope(branch=world.city)).figures.received == 0
+    assert accounts(Scope()).figures.received == 30_000

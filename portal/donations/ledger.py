@@ -173,7 +173,7 @@ def record(
     db.session.add(donation)
     db.session.flush()
     tallies.bump(
-        branch.id,
+        branch.path,
         donation.project_id,
         gift.received_on,
         tallies.incoming_measure(gift.kind, donation.channel),
@@ -256,7 +256,7 @@ def reverse(donation: Donation, actor, actor_role: str, reason: str, on: date) -
     db.session.add(entry)
     db.session.flush()
     tallies.bump(
-        donation.branch_id,
+        donation.branch.path,
         donation.project_id,
         on,
         tallies.incoming_measure(donation.kind, donation.channel),

@@ -219,13 +219,13 @@ class Evidence(db.Model):
 
 
 class DonationTally(db.Model):
-    """Sums of the ledger per (branch, project, month, measure), kept in the transaction
-    of each entry (see tallies.py): the public pages read a few of these rows instead of
-    summing a million gifts. `project_id` 0 means "no project" (an unrestricted gift).
+    """Sums of the ledger per (branch, project, month, measure) over the branch's whole
+    subtree, kept in the transaction of each entry (see tallies.py): the public pages read
+    a few of these rows instead of summing a million gifts. `project_id` 0 means "no
+    project" (an unrestricted gift).
     Measures: "in:<channel>" and "in:goods" (received), "allocated", "spent"."""
 
     __tablename__ = "donation_tallies"
-    __table_args__ = (Index("ix_donation_tallies_project", "project_id", "month"),)
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -24,11 +24,16 @@ class Scope:
     project: Project | None = None
 
     def where_tally(self):
+        """The tally rows holding this scope's sums (rolled up: a branch's own rows)."""
         if self.project is not None:
-            return [DonationTally.project_id == self.project.id]
+            return [
+                DonationTally.branch_id == self.project.branch_id,
+                DonationTally.project_id == self.project.id,
+            ]
         if self.branch is not None:
-            return [DonationTally.branch_id.in_(ids_under([self.branch.path]))]
-        return []
+            return [DonationTally.branch_id == self.branch.id]
+        roots = select(Branch.id).where(Branch.parent_id.is_(None))
+        return [DonationTally.branch_id.in_(roots)]
 
     def where(self, model):
         if self.project is not None:

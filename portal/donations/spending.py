@@ -68,7 +68,7 @@ def allocate_gift(donation: Donation, project: Project, fen: int, on: date, acto
     )
     db.session.add(allocation)
     db.session.flush()
-    tallies.bump(project.branch_id, project.id, on, tallies.ALLOCATED, fen, 1)
+    tallies.bump(project.branch.path, project.id, on, tallies.ALLOCATED, fen, 1)
     return allocation
 
 
@@ -91,7 +91,7 @@ def reverse_allocation(allocation: Allocation, on: date, actor) -> Allocation:
     db.session.add(entry)
     db.session.flush()
     tallies.bump(
-        allocation.branch_id,
+        allocation.project.branch.path,
         allocation.project_id,
         on,
         tallies.ALLOCATED,
@@ -193,7 +193,7 @@ def record_expense(
     )
     db.session.add(expense)
     db.session.flush()
-    tallies.bump(project.branch_id, project.id, spent_on, tallies.SPENT, fen, 1)
+    tallies.bump(project.branch.path, project.id, spent_on, tallies.SPENT, fen, 1)
     audit.record(
         "expense_recorded",
         actor=actor,
@@ -225,7 +225,9 @@ def reverse_expense(expense: Expense, on: date, reason: str, actor, actor_role: 
     )
     db.session.add(entry)
     db.session.flush()
-    tallies.bump(expense.branch_id, expense.project_id, on, tallies.SPENT, -expense.amount_fen, -1)
+    tallies.bump(
+        expense.branch.path, expense.project_id, on, tallies.SPENT, -expense.amount_fen, -1
+    )
     audit.record(
         "expense_reversed",
         actor=actor,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
-from portal.branches.scope import ids_under
 from portal.donations.models import DonationTally, Project
 from portal.donations.tallies import ALLOCATED, SPENT
 from portal.extensions import db
@@ -47,7 +46,7 @@ def month_summary(branch, month: str) -> list[Line]:
             total(DonationTally.measure == ALLOCATED),
             total(DonationTally.measure == SPENT),
         )
-        .where(DonationTally.branch_id.in_(ids_under([branch.path])), DonationTally.month <= month)
+        .where(DonationTally.branch_id == branch.id, DonationTally.month <= month)
         .group_by(DonationTally.project_id)
     ).all()
     by_id = {r[0]: r for r in rows}

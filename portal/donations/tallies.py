@@ -1,11 +1,14 @@
-"""The ledger's sums per (branch, project, month, measure), kept exact in the same
-transaction as each entry, like the inbox's pending tallies (review/tallies.py).
+"""The ledger's sums per (branch, project, month, measure), rolled up the tree and kept
+exact in the same transaction as each entry, like the inbox's pending tallies
+(review/tallies.py).
 
-Every service that adds an entry calls `bump()`; the public pages add up a handful of
-tally rows (one per branch, month and measure) instead of the entries themselves.
-Entries are never edited or deleted, so nothing else can move a sum. `check()` recomputes
-every sum from the entries and says where they differ (a test and `flask donations
-check-tallies` use it)."""
+Every entry adds its amount to the row of its own branch AND of each ancestor, so the
+row of a branch holds the sums of its whole subtree: the society's page reads the
+national society's few rows (months x measures), a county's page its own, whatever the
+size of the ledger. A project's rows are those at its own branch. Entries are never
+edited or deleted, so only `bump()` moves a sum; a branch moving in the tree moves its
+subtree's sums from the old ancestors to the new (`_follow_moved_branch`). `check()`
+recounts every sum from the entries (a test, and `flask donations check-tallies`)."""
 
 from collections import Counter
 from datetime import date
@@ -14,8 +17,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal.branches.models import Branch
+from portal.branches.signals import branch_moved
 from portal.donations.models import GOODS, Allocation, Donation, DonationTally, Expense
 from portal.extensions import db
+from portal.review.tallies import ancestor_ids
 
 ALLOCATED, SPENT = "allocated", "spent"
 
@@ -28,18 +34,19 @@ def incoming_measure(kind: str, channel: str | None) -> str:
     return "in:goods" if kind == GOODS else f"in:{channel}"
 
 
-def bump(branch_id: int, project_id: int | None, day: date, measure: str, fen: int, n: int):
-    """Add `fen` and `n` entries to one tally row (created at zero when missing)."""
+def _upsert(deltas: dict[tuple, tuple[int, int]]) -> None:
+    deltas = {k: v for k, v in deltas.items() if v != (0, 0)}
+    if not deltas:
+        return
     connection = db.session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(DonationTally).values(
-        branch_id=branch_id,
-        project_id=project_id or 0,
-        month=month_of(day),
-        measure=measure,
-        fen=fen,
-        n=n,
-    )
+    # Sorted rows take their locks in one global order: writers touching the same
+    # ancestors queue behind each other instead of deadlocking.
+    rows = [
+        {"branch_id": b, "project_id": p, "month": m, "measure": measure, "fen": f, "n": n}
+        for (b, p, m, measure), (f, n) in sorted(deltas.items())
+    ]
+    stmt = insert(DonationTally).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["branch_id", "project_id", "month", "measure"],
         set_={"fen": DonationTally.fen + stmt.excluded.fen, "n": DonationTally.n + stmt.excluded.n},
@@ -47,43 +54,74 @@ def bump(branch_id: int, project_id: int | None, day: date, measure: str, fen: i
     connection.execute(stmt)
 
 
+def bump(branch_path: str, project_id: int | None, day: date, measure: str, fen: int, n: int):
+    """Add `fen` and `n` entries at the branch with `branch_path` and each ancestor."""
+    month = month_of(day)
+    _upsert({(b, project_id or 0, month, measure): (fen, n) for b in ancestor_ids(branch_path)})
+
+
+@branch_moved.connect
+def _follow_moved_branch(branch, old_parent_path: str, new_parent_path: str, **_):
+    """The moved branch's rows hold its subtree's sums: the old ancestors lose them, the
+    new ancestors gain them (in the moving transaction, before paths are rewritten)."""
+    rows = db.session.execute(
+        select(
+            DonationTally.project_id,
+            DonationTally.month,
+            DonationTally.measure,
+            DonationTally.fen,
+            DonationTally.n,
+        ).where(DonationTally.branch_id == branch.id)
+    ).all()
+    deltas: Counter = Counter()
+    for p, m, measure, fen, n in rows:
+        for bid in ancestor_ids(old_parent_path):
+            deltas[(bid, p, m, measure)] = _add(deltas.get((bid, p, m, measure)), -fen, -n)
+        for bid in ancestor_ids(new_parent_path):
+            deltas[(bid, p, m, measure)] = _add(deltas.get((bid, p, m, measure)), fen, n)
+    _upsert(dict(deltas))
+
+
+def _add(pair, fen, n):
+    f0, n0 = pair or (0, 0)
+    return (f0 + fen, n0 + n)
+
+
 def _sign(amount: int) -> int:
     return -1 if amount < 0 else 1
 
 
-def recomputed() -> Counter:
+def recomputed() -> dict:
     """{(branch, project, month, measure): (fen, n)} from the entries themselves."""
-    sums: Counter = Counter()
-    counts: Counter = Counter()
-    for d in db.session.execute(
+    sums: dict = {}
+
+    def add(path, project_id, on, measure, amount):
+        for bid in ancestor_ids(path):
+            key = (bid, project_id or 0, month_of(on), measure)
+            sums[key] = _add(sums.get(key), amount, _sign(amount))
+
+    for path, project_id, on, kind, channel, amount in db.session.execute(
         select(
-            Donation.branch_id,
+            Branch.path,
             Donation.project_id,
             Donation.received_on,
             Donation.kind,
             Donation.channel,
             Donation.amount_fen,
-        )
+        ).join(Branch, Branch.id == Donation.branch_id)
     ):
-        key = (
-            d.branch_id,
-            d.project_id or 0,
-            month_of(d.received_on),
-            incoming_measure(d.kind, d.channel),
-        )
-        sums[key] += d.amount_fen
-        counts[key] += _sign(d.amount_fen)
+        add(path, project_id, on, incoming_measure(kind, channel), amount)
     for model, day, measure in (
         (Allocation, Allocation.allocated_on, ALLOCATED),
         (Expense, Expense.spent_on, SPENT),
     ):
-        for branch_id, project_id, on, amount in db.session.execute(
-            select(model.branch_id, model.project_id, day, model.amount_fen)
+        for path, project_id, on, amount in db.session.execute(
+            select(Branch.path, model.project_id, day, model.amount_fen).join(
+                Branch, Branch.id == model.branch_id
+            )
         ):
-            key = (branch_id, project_id, month_of(on), measure)
-            sums[key] += amount
-            counts[key] += _sign(amount)
-    return Counter({k: (sums[k], counts[k]) for k in sums})
+            add(path, project_id, on, measure, amount)
+    return sums
 
 
 def check() -> list[tuple]:
@@ -107,10 +145,11 @@ def rebuild() -> int:
     tables behind the services' back); returns the number of rows."""
     db.session.execute(delete(DonationTally))
     rows = [
-        DonationTally(branch_id=b, project_id=p, month=m, measure=measure, fen=fen, n=n)
-        for (b, p, m, measure), (fen, n) in recomputed().items()
+        {"branch_id": b, "project_id": p, "month": m, "measure": measure, "fen": f, "n": n}
+        for (b, p, m, measure), (f, n) in recomputed().items()
     ]
-    db.session.add_all(rows)
+    for start in range(0, len(rows), 5000):
+        db.session.execute(DonationTally.__table__.insert(), rows[start : start + 5000])
     db.session.flush()
     return len(rows)
 
