@@ -31,9 +31,9 @@ class Scope:
                 DonationTally.project_id == self.project.id,
             ]
         if self.branch is not None:
-            return [DonationTally.branch_id == self.branch.id]
+            return [DonationTally.branch_id == self.branch.id, DonationTally.project_id == 0]
         roots = select(Branch.id).where(Branch.parent_id.is_(None))
-        return [DonationTally.branch_id.in_(roots)]
+        return [DonationTally.branch_id.in_(roots), DonationTally.project_id == 0]
 
     def where(self, model):
         if self.project is not None:

@@ -2,15 +2,15 @@
 exact in the same transaction as each entry, like the inbox's pending tallies
 (review/tallies.py).
 
-Every entry adds its amount to the row of its own branch AND of each ancestor, so the
-row of a branch holds the sums of its whole subtree: the society's page reads the
-national society's few rows (months x measures), a county's page its own, whatever the
-size of the ledger. A project's rows are those at its own branch. Entries are never
+Every entry adds its amount to the "all projects" rows (project 0) of its own branch
+AND of each ancestor, so those rows hold the sums of the branch's whole subtree: the
+society's page reads the national society's few rows (months x measures), a county's
+page its own, whatever the size of the ledger. An entry of a project also adds to that
+project's own rows, kept at the project's branch only. Entries are never
 edited or deleted, so only `bump()` moves a sum; a branch moving in the tree moves its
 subtree's sums from the old ancestors to the new (`_follow_moved_branch`). `check()`
 recounts every sum from the entries (a test, and `flask donations check-tallies`)."""
 
-from collections import Counter
 from datetime import date
 
 from sqlalchemy import delete, func, select
@@ -54,16 +54,25 @@ def _upsert(deltas: dict[tuple, tuple[int, int]]) -> None:
     connection.execute(stmt)
 
 
+def _keys(branch_path: str, project_id: int | None, month: str, measure: str) -> list[tuple]:
+    ids = ancestor_ids(branch_path)
+    keys = [(b, 0, month, measure) for b in ids]
+    if project_id:
+        keys.append((ids[-1], project_id, month, measure))
+    return keys
+
+
 def bump(branch_path: str, project_id: int | None, day: date, measure: str, fen: int, n: int):
-    """Add `fen` and `n` entries at the branch with `branch_path` and each ancestor."""
-    month = month_of(day)
-    _upsert({(b, project_id or 0, month, measure): (fen, n) for b in ancestor_ids(branch_path)})
+    """Add `fen` and `n` entries to the subtree sums of the branch with `branch_path`
+    and each ancestor, and to the project's own sums."""
+    _upsert({k: (fen, n) for k in _keys(branch_path, project_id, month_of(day), measure)})
 
 
 @branch_moved.connect
 def _follow_moved_branch(branch, old_parent_path: str, new_parent_path: str, **_):
-    """The moved branch's rows hold its subtree's sums: the old ancestors lose them, the
-    new ancestors gain them (in the moving transaction, before paths are rewritten)."""
+    """The moved branch's project-0 rows hold its subtree's sums: the old ancestors lose
+    them, the new ancestors gain them (in the moving transaction, before paths are
+    rewritten). Projects' own rows stay with their branch."""
     rows = db.session.execute(
         select(
             DonationTally.project_id,
@@ -71,15 +80,15 @@ def _follow_moved_branch(branch, old_parent_path: str, new_parent_path: str, **_
             DonationTally.measure,
             DonationTally.fen,
             DonationTally.n,
-        ).where(DonationTally.branch_id == branch.id)
+        ).where(DonationTally.branch_id == branch.id, DonationTally.project_id == 0)
     ).all()
-    deltas: Counter = Counter()
+    deltas: dict = {}
     for p, m, measure, fen, n in rows:
         for bid in ancestor_ids(old_parent_path):
             deltas[(bid, p, m, measure)] = _add(deltas.get((bid, p, m, measure)), -fen, -n)
         for bid in ancestor_ids(new_parent_path):
             deltas[(bid, p, m, measure)] = _add(deltas.get((bid, p, m, measure)), fen, n)
-    _upsert(dict(deltas))
+    _upsert(deltas)
 
 
 def _add(pair, fen, n):
@@ -96,8 +105,7 @@ def recomputed() -> dict:
     sums: dict = {}
 
     def add(path, project_id, on, measure, amount):
-        for bid in ancestor_ids(path):
-            key = (bid, project_id or 0, month_of(on), measure)
+        for key in _keys(path, project_id, month_of(on), measure):
             sums[key] = _add(sums.get(key), amount, _sign(amount))
 
     for path, project_id, on, kind, channel, amount in db.session.execute(
