@@ -120,6 +120,31 @@ def ledger_list():
     )
 
 
+def _donor_viewed(d: Donation, role: str | None) -> None:
+    """A person donor's name and phone were on screen: logged against the donor's account
+    when they have one, else against the gift (a donor without an account has no user)."""
+    if d.donor_user_id:
+        audit.sensitive_viewed(
+            current_user,
+            d.donor_user_id,
+            DONOR_FIELDS,
+            d.branch_id,
+            role,
+            via="donation",
+            donation_id=d.id,
+        )
+    else:
+        audit.record(
+            "sensitive_viewed",
+            actor=current_user,
+            actor_role=role,
+            branch_id=d.branch_id,
+            object_kind="donation",
+            object_id=d.id,
+            changes={"fields": sorted(DONOR_FIELDS)},
+        )
+
+
 def _gift_from(form: GiftForm) -> ledger.Gift:
     goods = form.kind.data == GOODS
     return ledger.Gift(
@@ -184,15 +209,7 @@ def record_gift():
     if request.method == "GET":
         if original is not None:
             _prefill(form, original)
-            audit.sensitive_viewed(
-                current_user,
-                original.donor_user_id or 0,
-                DONOR_FIELDS,
-                original.branch_id,
-                _role(original.branch),
-                via="donation",
-                donation_id=original.id,
-            )
+            _donor_viewed(original, _role(original.branch))
             db.session.commit()
         else:
             form.received_on.data = today_local()
@@ -257,15 +274,7 @@ def gift(donation_id: int, form=None):
         labels=labels.helpers(),
     )
     if d.donor_kind != ORGANISATION:
-        audit.sensitive_viewed(
-            current_user,
-            d.donor_user_id or 0,
-            DONOR_FIELDS,
-            d.branch_id,
-            acting_role(current_user, d.branch),
-            via="donation",
-            donation_id=d.id,
-        )
+        _donor_viewed(d, acting_role(current_user, d.branch))
     db.session.commit()
     return page
 
