@@ -80,6 +80,8 @@ VIEW_MODULES = (
     "portal.donations.opendata_views",
     "portal.donations.trail_views",
     "portal.donations.staff_views",
+    "portal.donations.staff_project_views",
+    "portal.donations.staff_report_views",
 )
 
 
