@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import training
 
     figures += training.measure_all(reuse=args.reuse)  # a database of its own
+    from bench import donations
+
+    figures += donations.run(env, app, reuse=args.reuse)
     with app.app_context():
         from portal.extensions import db
 

@@ -92,6 +92,12 @@ VIEW_MODULES = (
     "portal.donors.memorial_views",
     "portal.training.views",
     "portal.training.staff_views",
+    "portal.donations.views",
+    "portal.donations.opendata_views",
+    "portal.donations.trail_views",
+    "portal.donations.staff_views",
+    "portal.donations.staff_project_views",
+    "portal.donations.staff_report_views",
 )
 
 
@@ -102,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         branches,
         cards,
         consent,
+        donations,
         donors,
         main,
         membership,
@@ -117,7 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         importlib.import_module(name)
     for package in (main, accounts, consent, notifications, branches, admin, cards):
         app.register_blueprint(package.bp)
-    for package in (membership, volunteering, training):
+    for package in (membership, volunteering, training, donations):
         app.register_blueprint(package.bp)
         app.register_blueprint(package.staff_bp)
     app.register_blueprint(branches.public_bp)

@@ -5,6 +5,7 @@ from flask import Flask
 
 from portal.branches import cli as branches_cli
 from portal.demo import load_all
+from portal.donations import cli as donations_cli
 from portal.donors import cli as donors_cli
 from portal.extensions import db
 from portal.membership import cli as membership_cli
@@ -36,3 +37,4 @@ def register(app: Flask) -> None:
     volunteering_cli.register(app)
     donors_cli.register(app)
     training_cli.register(app)
+    donations_cli.register(app)

@@ -4,6 +4,14 @@ from portal.accounts.models import RealNameProfile, ServerSession, SmsCode, User
 from portal.audit.models import AuditEntry  # noqa: F401
 from portal.branches.models import Branch, HomeBranchRequest, StaffRole  # noqa: F401
 from portal.consent.models import ConsentRecord  # noqa: F401
+from portal.donations.models import (  # noqa: F401
+    Allocation,
+    Donation,
+    DonationTally,
+    Evidence,
+    Expense,
+    Project,
+)
 from portal.donors.models import (  # noqa: F401
     MarrowRegistration,
     MemorialDonor,

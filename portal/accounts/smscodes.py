@@ -23,7 +23,8 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 # "organ_withdraw": confirming the withdrawal of an organ / body donation registration.
-PURPOSES = frozenset({"register", "login", "reset", "organ_withdraw"})
+# "donation": a donor without an account opens their gift's trail (portal/donations/trail.py).
+PURPOSES = frozenset({"register", "login", "reset", "organ_withdraw", "donation"})
 CODE_DIGITS = 6
 
 

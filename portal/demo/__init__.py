@@ -20,6 +20,7 @@ LOADERS = [
     "portal.demo.service",
     "portal.demo.donors",
     "portal.demo.training",
+    "portal.demo.donations",
 ]
 
 

@@ -35,6 +35,9 @@ MUST_MEASURE = {
         "accounts.login_code_verify": "input",
         "accounts.reset_verify": "input",
         "memorial.index": "#memorial li form",
+        "donations.public": ".chart svg",
+        "donations.project": "dl.money-facts",
+        "donations.expenses": "main li a",
     },
     "citizen": {
         "accounts.edit_profile": ".notice",  # the saved document number
@@ -82,6 +85,9 @@ MUST_MEASURE = {
         "training_staff.attendance": "main form",
         "training_staff.certificate_detail": "dl.facts",
         "training.classes": "#sessions li",
+        "donations_staff.ledger_list": "main li",
+        "donations_staff.project": "main form",
+        "donations_staff.gift": "dl.facts",
     },
 }
 
@@ -92,6 +98,7 @@ def _demo(app) -> SimpleNamespace:
     from portal.branches.models import Branch, StaffRole
     from portal.consent import policy
     from portal.demo import load_all
+    from portal.donations.models import Donation, Evidence, Expense, Project
     from portal.donors.models import (
         MarrowRegistration,
         MemorialDonor,
@@ -154,6 +161,10 @@ def _demo(app) -> SimpleNamespace:
             "day_id": full_class.days[0].id,
             "booking_id": certificate.booking_id,
             "certificate_id": certificate.id,
+            "project_id": db.session.scalar(select(Project.id).order_by(Project.id).limit(1)),
+            "donation_id": db.session.scalar(select(Donation.id).order_by(Donation.id).limit(1)),
+            "evidence_id": db.session.scalar(select(Evidence.id).limit(1)),
+            "expense_id": db.session.scalar(select(Expense.id).limit(1)),
         },
     )
 
