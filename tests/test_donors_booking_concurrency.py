@@ -99,3 +99,48 @@ def test_one_registrant_two_sessions_at_once_gets_one(app, tree, make_user):
         + db.session.get(SampleSession, second.id).seats_taken
     )
     assert taken == 1  # the losers' seats were given back with their rollback
+
+
+def test_pressing_cancel_and_withdraw_at_once_gives_the_seat_back_once(app, tree, make_user):
+    """Two other people hold seats, so a seat given back twice would show (and a
+    negative count would be refused)."""
+    session = make_session(tree.a, capacity=5)
+    ids = []
+    for i in range(3):
+        user = make_user(home_branch_id=tree.a.id)
+        add_profile(user, f"李{i}华")
+        ids.append(_confirmed(user, tree.a))
+    for reg_id in ids:
+        reg = db.session.get(MarrowRegistration, reg_id)
+        marrow.book(reg, session.id, db.session.get(User, reg.user_id))
+        db.session.commit()
+    target = ids[0]
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def press(action):
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                reg = db.session.get(MarrowRegistration, target)
+                user = db.session.get(User, reg.user_id)
+                try:
+                    if action == "cancel":
+                        marrow.cancel_booking(reg, user)
+                    else:
+                        marrow.withdraw(reg, user)
+                    db.session.commit()
+                except marrow.MarrowError:
+                    db.session.rollback()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=press, args=(a,)) for a in ["cancel", "withdraw"] * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    db.session.expire_all()
+    assert db.session.get(SampleSession, session.id).seats_taken == 2

@@ -249,3 +249,10 @@ def test_in_wechat_the_export_says_to_open_a_browser(world, booked, client, logi
         as_text=True
     )
     assert "Open this page in your browser to download" in html
+
+
+def test_search_by_name_or_last_four_phone_digits(world, booked, client, login):
+    login(client, world.officer)
+    for q, found in (("晓明", True), ("5678", True), ("王", False), ("1234", False)):
+        html = client.get("/admin/donors/marrow/", query_string={"q": q}).get_data(as_text=True)
+        assert ("张晓明" in html) is found, q

@@ -236,17 +236,29 @@ def settle(reg: MarrowRegistration, today: date | None = None) -> bool:
     return True
 
 
+def _lock(reg: MarrowRegistration) -> None:
+    """Re-read the registration under a row lock (PostgreSQL): changes to one
+    registration (book, cancel, withdraw, a staff step) happen one after the other, so a
+    double press can never give a seat back twice."""
+    db.session.refresh(reg, with_for_update=True)
+
+
 def _set_status(reg: MarrowRegistration, status: str) -> None:
     reg.status = status
     reg.status_changed_at = utcnow()
 
 
-def active_booking(reg: MarrowRegistration) -> SampleBooking | None:
-    return db.session.scalar(
+def active_booking(reg: MarrowRegistration, *, lock: bool = False) -> SampleBooking | None:
+    """The registrant's live appointment; with `lock`, its row locked (PostgreSQL) for a
+    change, so a booking cancelled meanwhile by someone else is not found."""
+    stmt = (
         select(SampleBooking)
         .where(SampleBooking.registration_id == reg.id, SampleBooking.status == BOOKED)
         .options(joinedload(SampleBooking.session))
     )
+    if lock:
+        stmt = stmt.with_for_update(of=SampleBooking)
+    return db.session.scalar(stmt)
 
 
 def withdraw(reg: MarrowRegistration, actor, reason: str | None = None, *, erase=True) -> None:
@@ -254,9 +266,10 @@ def withdraw(reg: MarrowRegistration, actor, reason: str | None = None, *, erase
     Cancels an appointment (its seat is given back), deletes the health answers,
     contacts and preferences (their purpose is over), keeps status and dates so the
     counts stay right, and sends "withdrawal confirmed"."""
+    _lock(reg)  # a double press withdraws once
     if reg.status == WITHDRAWN:
         raise MarrowError(_l("This registration has already been withdrawn."))
-    booking = active_booking(reg)
+    booking = active_booking(reg, lock=True)
     if booking is not None:
         _cancel(booking)
     was = reg.status
@@ -327,6 +340,7 @@ def book(
     already booked), a session not offered to them, started or full."""
     if reg.user_id != user.id:
         raise MarrowError(_l("Only the registrant can book."))
+    _lock(reg)
     settle(reg, today)
     if reg.status == PRE_REGISTERED:
         raise MarrowError(
@@ -384,7 +398,8 @@ def cancel_booking(reg: MarrowRegistration, user) -> None:
     """The registrant cancels their appointment; the seat is given back."""
     if reg.user_id != user.id:
         raise MarrowError(_l("Only the registrant can cancel."))
-    booking = active_booking(reg)
+    _lock(reg)
+    booking = active_booking(reg, lock=True)
     if booking is None or reg.status != SAMPLE_BOOKED:
         raise MarrowError(_l("You have no appointment to cancel."))
     _cancel(booking)
@@ -403,12 +418,13 @@ def record_step(reg: MarrowRegistration, step: str, actor, role: str | None) -> 
     """Staff record that the sample was taken or the sample typed (the caller checked
     scope). Refuses a step out of order."""
     allowed_from = STAFF_STEPS.get(step)
+    _lock(reg)
     if allowed_from is None or reg.status not in allowed_from:
         raise MarrowError(_l("This step cannot be recorded now."))
     was = reg.status
     now = utcnow()
     if step == SAMPLED:
-        booking = active_booking(reg)
+        booking = active_booking(reg, lock=True)
         if booking is not None:
             booking.status = ATTENDED
         reg.sampled_at = now
@@ -483,6 +499,7 @@ def cancel_session(session: SampleSession, actor, role: str | None) -> int:
     """A branch calls off a session: every appointment in it is cancelled (the
     registrants are back to "confirmed" and texted to book another). Returns how many
     were booked. Refuses a session already cancelled or over."""
+    db.session.refresh(session, with_for_update=True)  # called off once
     if session.cancelled_at is not None or session.ends_at <= utcnow():
         raise MarrowError(_l("This session cannot be called off."))
     session.cancelled_at = utcnow()
@@ -490,6 +507,7 @@ def cancel_session(session: SampleSession, actor, role: str | None) -> int:
         select(SampleBooking)
         .where(SampleBooking.session_id == session.id, SampleBooking.status == BOOKED)
         .options(joinedload(SampleBooking.registration))
+        .with_for_update(of=SampleBooking)
     ).all()
     for booking in bookings:
         _cancel(booking)

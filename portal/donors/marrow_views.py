@@ -120,9 +120,16 @@ def withdraw():
         abort(404)
     form = WithdrawForm()
     if form.validate_on_submit():
-        marrow.withdraw(reg, current_user, form.reason.data)
-        db.session.commit()
-        flash(_("Your registration is withdrawn and your health answers are deleted."), "success")
+        try:
+            marrow.withdraw(reg, current_user, form.reason.data)
+        except marrow.MarrowError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "warning")
+        else:
+            db.session.commit()
+            flash(
+                _("Your registration is withdrawn and your health answers are deleted."), "success"
+            )
         return redirect(url_for(".register"))
     return render_template(
         "donors/marrow_withdraw.html", reg=reg, form=form, in_cooling_off=marrow.in_cooling_off(reg)

@@ -56,6 +56,9 @@ TISSUES = {
 }
 SCOPES = ("all", "some", "none")
 STATUS_LABELS = {REGISTERED: _l("Registered"), WITHDRAWN: _l("Withdrawn")}
+CHANGED_ELSEWHERE = _l(
+    "Your registration was just changed in another window. Please check it and try again."
+)
 
 
 class OrganError(ValueError):
@@ -133,9 +136,18 @@ def _version(reg: OrganRegistration, choices: dict | None, family: dict | None, 
     version = OrganWishVersion(registration=reg, version=number, action=action)
     version.choices = choices
     version.family = family
-    db.session.add(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two windows saving at once: one wins
+            db.session.add(version)
+    except IntegrityError:
+        raise OrganError(CHANGED_ELSEWHERE) from None
     return version
+
+
+def _lock(reg: OrganRegistration) -> None:
+    """Re-read the registration under a row lock (PostgreSQL), so two changes of one
+    registration happen one after the other."""
+    db.session.refresh(reg, with_for_update=True)
 
 
 def register(
@@ -191,7 +203,10 @@ def register(
 def amend(reg: OrganRegistration, user, choices: dict, family: dict) -> OrganWishVersion:
     """A new version of the wishes (earlier ones are kept). Refuses a withdrawn
     registration or someone else's."""
-    if reg.user_id != user.id or reg.status != REGISTERED:
+    if reg.user_id != user.id:
+        raise OrganError(_l("This registration cannot be changed."))
+    _lock(reg)
+    if reg.status != REGISTERED:
         raise OrganError(_l("This registration cannot be changed."))
     _check(choices, family)
     version = _version(reg, choices, family)
@@ -237,6 +252,9 @@ def withdraw(reg: OrganRegistration, user, code: str) -> None:
     if reg.user_id != user.id or reg.status != REGISTERED:
         raise OrganError(_l("This registration cannot be changed."))
     smscodes.verify_code(user.phone, CODE_PURPOSE, code)
+    _lock(reg)
+    if reg.status != REGISTERED:
+        raise OrganError(_l("This registration cannot be changed."))
     _end(reg, user)
 
 

@@ -4,7 +4,7 @@ read no encrypted column: no health data, contacts or choices."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import RealNameProfile, User
@@ -17,7 +17,8 @@ PER_PAGE = 50
 
 def registrations_query(model, user, q: str = "", status: str = "") -> Select:
     """`model` (MarrowRegistration or OrganRegistration) rows in `user`'s scope, newest
-    first, with the person's name (a part of it in `q`) and status."""
+    first, matching `q` (a part of the name, or the last four digits of the phone) and
+    `status`."""
     stmt = (
         select(model)
         .join(User, User.id == model.user_id)
@@ -29,7 +30,10 @@ def registrations_query(model, user, q: str = "", status: str = "") -> Select:
         .where(model.branch_id.in_(scoped_branch_ids(user)))
     )
     if q:
-        stmt = stmt.where(RealNameProfile.full_name.contains(q, autoescape=True))
+        terms = [RealNameProfile.full_name.contains(q, autoescape=True)]
+        if q.isdigit() and len(q) == 4:
+            terms.append(User.phone.endswith(q, autoescape=True))
+        stmt = stmt.where(or_(*terms))
     if status:
         stmt = stmt.where(model.status == status)
     return stmt.order_by(model.created_at.desc(), model.id.desc())

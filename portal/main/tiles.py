@@ -21,6 +21,7 @@ TILES = [
     Tile("volunteering.join", _l("Volunteer and record your service hours")),
     Tile("marrow.register", _l("Pre-register as a stem cell (marrow) donor")),
     Tile("organ.register", _l("Register a wish to donate organs or your body")),
+    Tile("memorial.index", _l("In remembrance of our donors")),
     Tile("training.classes", _l("Book a first-aid class")),
     Tile("donations.public", _l("See where donations went")),
     Tile("branch_public.my_branch", _l("Join the Red Cross branch where you live")),
