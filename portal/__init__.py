@@ -76,6 +76,8 @@ VIEW_MODULES = (
     "portal.volunteering.staff_views",
     "portal.membership.views",
     "portal.membership.staff_views",
+    "portal.membership.import_views",
+    "portal.volunteering.import_views",
 )
 
 
