@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import anonymous
 
     figures += anonymous.run(env, app)
+    from bench import people
+
+    figures += people.run(env, app, reuse=args.reuse)
     with app.app_context():
         from portal.extensions import db
 
