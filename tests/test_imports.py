@@ -400,7 +400,10 @@ def test_ten_thousand_rows(world, client, login):  # noqa: F811
     elapsed = time.monotonic() - started
     assert r.status_code == 302
     assert count(Member) == 10_000 and last_number("member:610302") == 10_000
-    assert elapsed < 30, elapsed  # about 6 s on SQLite on the shared 2-core machine
+    # Measured: 6 s on SQLite with the shared 2-core machine quiet, 23 s at load 12; on
+    # PostgreSQL 15 s and 34 s. The bound catches per-row queries (minutes), not noise.
+    limit = 60 if db.engine.dialect.name == "sqlite" else 120
+    assert elapsed < limit, elapsed
 
 
 @pytest.fixture
