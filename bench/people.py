@@ -53,6 +53,11 @@ def load(seed: int = 20261203) -> dict:
 
     rng = random.Random(seed)
     now = utcnow()
+    started = time.monotonic()
+
+    def phase(what: str) -> None:
+        print(f"  {what}: {time.monotonic() - started:.0f} s")
+
     today = now.date()
     branches = db.session.execute(
         select(Branch.id, Branch.code).where(Branch.level.in_(("county", "grassroots")))
@@ -74,6 +79,7 @@ def load(seed: int = 20261203) -> dict:
             ],
         )
     people = list(existing) + list(range(next_user, next_user + new_users))
+    phase(f"{new_users} more users")
     # One ciphertext for every row: nothing here decrypts them, and encrypting 800 000
     # values would only time the loader.
     doc_blob = crypto.encrypt("610302199001011234", "doc_number")
@@ -100,6 +106,7 @@ def load(seed: int = 20261203) -> dict:
                 }
             )
         _insert(RealNameProfile, rows)
+    phase(f"{len(people)} real-name profiles")
 
     serial: dict[tuple[str, int], int] = {}
 
@@ -129,6 +136,7 @@ def load(seed: int = 20261203) -> dict:
                 }
             )
         _insert(Member, rows)
+    phase(f"{MEMBERS} members")
     offset = PEOPLE - VOLUNTEERS
     for start in range(0, VOLUNTEERS, BATCH):
         rows = []
@@ -153,7 +161,9 @@ def load(seed: int = 20261203) -> dict:
             )
         _insert(Volunteer, rows)
     db.session.commit()
+    phase(f"{VOLUNTEERS} volunteers")
     _after_explicit_ids(["users", "members", "volunteers"])
+    phase("VACUUM ANALYZE")
     return {"people": len(people)}
 
 
