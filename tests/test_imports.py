@@ -421,3 +421,31 @@ class TestCsrf:
         data = workbook(MEMBER_HEADER, [_member_row(1)])
         r = upload(client, "/admin/membership/import", data, write=True)
         assert r.status_code == 400 and count(Member) == 0
+
+
+def test_imported_people_see_their_cards(world, client, login):  # noqa: F811
+    """Someone imported signs in later (by SMS code: no password) and finds their member
+    and volunteer cards, their details and "My Red Cross" as if they had applied."""
+    login(client, world.officer)
+    members = workbook(MEMBER_HEADER, [_member_row(1, number="HY-OLD-7")])
+    volunteers = workbook(
+        VOLUNTEER_HEADER,
+        [[_member_row(1)[0], resident_id(1), phone(1), "610302", "宣传", None, None, None]],
+    )
+    assert upload(client, "/admin/membership/import", members, write=True).status_code == 302
+    assert upload(client, "/admin/volunteering/import", volunteers, write=True).status_code == 302
+    db.session.expire_all()
+    person = db.session.scalar(select(User).where(User.phone == phone(1)))
+    other = db.session.scalars(select(User)).all()
+    assert len(other) == 4  # the world's three and one imported person for both rows
+    citizen = client.application.test_client()
+    login(citizen, person)
+    for url, text in [
+        ("/membership/card", "HY-OLD-7"),
+        ("/volunteer/card", "ZY-610302-000001"),
+        ("/volunteer/", "ZY-610302-000001"),
+        ("/volunteer/details", 'name="service_areas"'),
+        ("/my", "HY-OLD-7"),
+    ]:
+        r = citizen.get(url, headers=EN)
+        assert r.status_code == 200 and text in r.get_data(as_text=True), url
