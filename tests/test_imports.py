@@ -392,18 +392,19 @@ def test_ten_thousand_rows(world, client, login):  # noqa: F811
     rows = [_member_row(n) for n in range(1, 10_001)]
     rows[4321][1] = rows[4321][1][:-1] + ("1" if rows[4321][1][-1] != "1" else "2")
     bad = workbook(MEMBER_HEADER, rows)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     problems = _problems(upload(client, "/admin/membership/import", bad).get_data(as_text=True))
     assert [(r, c) for r, c, _ in problems] == [("4323", "ID number")]
     rows[4321] = _member_row(4322)
     r = upload(client, "/admin/membership/import", workbook(MEMBER_HEADER, rows), write=True)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     assert r.status_code == 302
     assert count(Member) == 10_000 and last_number("member:610302") == 10_000
-    # Measured: 6 s on SQLite with the shared 2-core machine quiet, 23 s at load 12; on
-    # PostgreSQL 15 s and 34 s. The bound catches per-row queries (minutes), not noise.
-    limit = 60 if db.engine.dialect.name == "sqlite" else 120
-    assert elapsed < limit, elapsed
+    # Wall time: 6 s on SQLite with the shared 2-core machine quiet, 23 s at load 12,
+    # 116 s inside the whole suite on two workers at load 12; on PostgreSQL 15 s and 34 s.
+    # So the bound is on this process's CPU time (7.6 s on SQLite, where that is all the work; the file is
+    # read and checked twice): it catches per-row queries, not a busy machine.
+    assert cpu < 30, (cpu, elapsed)
 
 
 @pytest.fixture
