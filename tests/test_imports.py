@@ -402,8 +402,9 @@ def test_ten_thousand_rows(world, client, login):  # noqa: F811
     assert count(Member) == 10_000 and last_number("member:610302") == 10_000
     # Wall time: 6 s on SQLite with the shared 2-core machine quiet, 23 s at load 12,
     # 116 s inside the whole suite on two workers at load 12; on PostgreSQL 15 s and 34 s.
-    # So the bound is on this process's CPU time (7.6 s on SQLite, where that is all the work; the file is
-    # read and checked twice): it catches per-row queries, not a busy machine.
+    # So the bound is on this process's CPU time (7.6 s on SQLite, where that is all the
+    # work; the file is read and checked twice): it catches per-row queries, not a busy
+    # machine.
     assert cpu < 30, (cpu, elapsed)
 
 
