@@ -156,8 +156,11 @@ def login_cookie(user, cookie_name: str) -> str:
     return f"{cookie_name}={token}"
 
 
-def fetch(url: str, cookie: str | None = None) -> tuple[int, str]:
-    req = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def fetch(url: str, cookie: str | None = None, ip: str | None = None) -> tuple[int, str]:
+    headers = {"Cookie": cookie} if cookie else {}
+    if ip:
+        headers["X-Forwarded-For"] = ip
+    req = urllib.request.Request(url, headers=headers)
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(req, timeout=30) as resp:
@@ -180,23 +183,38 @@ class Measurement:
 
 
 def measure(
-    url: str, cookie: str | None = None, seconds: int = 10, connections: int = 2, warmup: int = 2
+    url: str,
+    cookie: str | None = None,
+    seconds: int = 10,
+    connections: int = 2,
+    warmup: int = 2,
+    spread_ips: bool = False,
 ) -> Measurement:
     """Median latency of GET `url`, after a `warmup`-second warm-up. wrk when installed
-    (bounded by `seconds`), else sequential Python requests (bounded by count and time)."""
+    (bounded by `seconds`), else sequential Python requests (bounded by count and time).
+    `spread_ips`: each request says it comes from a random address (X-Forwarded-For, for
+    a server behind one trusted proxy), so a page's per-visitor rate limit is checked on
+    every request, as for real visitors, without stopping the measurement."""
     if shutil.which("wrk"):
-        _wrk(url, cookie, warmup, connections)
-        return _wrk(url, cookie, seconds, connections)
-    return _python_client(url, cookie, seconds)
+        _wrk(url, cookie, warmup, connections, spread_ips)
+        return _wrk(url, cookie, seconds, connections, spread_ips)
+    return _python_client(url, cookie, seconds, spread_ips=spread_ips)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, cookie: str | None, seconds: int, connections: int) -> Measurement:
+SPREAD_IPS_LUA = ROOT / "bench" / "spread_ips.lua"
+
+
+def _wrk(
+    url: str, cookie: str | None, seconds: int, connections: int, spread_ips: bool = False
+) -> Measurement:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    if spread_ips:
+        cmd += ["-s", str(SPREAD_IPS_LUA)]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     median = re.search(r"^\s*50%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
     total = re.search(r"(\d+) requests in", out)
@@ -211,14 +229,19 @@ def _wrk(url: str, cookie: str | None, seconds: int, connections: int) -> Measur
     )
 
 
-def _python_client(url: str, cookie: str | None, seconds: int, limit: int = 500) -> Measurement:
+def _python_client(
+    url: str, cookie: str | None, seconds: int, limit: int = 500, spread_ips: bool = False
+) -> Measurement:
+    def ip():
+        return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
+
     for _ in range(5):
-        fetch(url, cookie)
+        fetch(url, cookie, ip() if spread_ips else None)
     times, errors = [], 0
     deadline = time.monotonic() + seconds
     while len(times) < limit and time.monotonic() < deadline:
         start = time.perf_counter()
-        status, _body = fetch(url, cookie)
+        status, _body = fetch(url, cookie, ip() if spread_ips else None)
         times.append((time.perf_counter() - start) * 1000)
         errors += status != 200
     return Measurement(

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import donations
 
     figures += donations.run(env, app, reuse=args.reuse)
+    from bench import people
+
+    figures += people.run(env, app, reuse=args.reuse)
     with app.app_context():
         from portal.extensions import db
 

@@ -442,6 +442,7 @@ def paired(
     base_cookie=None,
     target=TARGET_RATIO,
     against="/healthz",
+    spread_ips=False,
 ) -> dict:
     """The page against a baseline (/healthz unless told) in ROUNDS pairs, the baseline
     measured just before the page each time, so a machine that slows down or speeds up
@@ -455,8 +456,8 @@ def paired(
         return row
     pairs = [
         (
-            measure(base_url, base_cookie, SECONDS, warmup=WARMUP),
-            measure(url, cookie, SECONDS, warmup=WARMUP),
+            measure(base_url, base_cookie, SECONDS, warmup=WARMUP, spread_ips=spread_ips),
+            measure(url, cookie, SECONDS, warmup=WARMUP, spread_ips=spread_ips),
         )
         for _ in range(ROUNDS)
     ]

@@ -98,6 +98,8 @@ VIEW_MODULES = (
     "portal.donations.staff_views",
     "portal.donations.staff_project_views",
     "portal.donations.staff_report_views",
+    "portal.membership.import_views",
+    "portal.volunteering.import_views",
 )
 
 

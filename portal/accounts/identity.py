@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from stdnum import numdb
@@ -119,7 +120,9 @@ def _compact(value: str | None) -> str:
     return re.sub(r"[\s\-]", "", text).upper()
 
 
+@lru_cache(maxsize=4096)
 def _known_region(code: str) -> bool:
+    # Cached: a staff import checks thousands of numbers from the same few counties.
     if code in RESIDENCE_PERMIT_REGIONS:
         return True
     info = {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}

@@ -45,3 +45,38 @@ def next_number(key: str) -> int:
 def last_number(key: str) -> int:
     """The last number issued in series `key` (0 when none)."""
     return db.session.scalar(select(NumberSeries.last).where(NumberSeries.key == key)) or 0
+
+
+def _ensure_series(key: str) -> None:
+    if not _KEY.fullmatch(key) or len(key) > 60:
+        raise ValueError(f"not a series key: {key!r}")
+    connection = db.session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(NumberSeries).values(key=key, last=0).on_conflict_do_nothing())
+
+
+def reserve_numbers(key: str, count: int) -> range:
+    """`count` consecutive numbers of series `key` at once (an import's new rows), under
+    the same row lock and rollback rules as next_number."""
+    if count < 1:
+        return range(0)
+    _ensure_series(key)
+    last = db.session.scalar(
+        update(NumberSeries)
+        .where(NumberSeries.key == key)
+        .values(last=NumberSeries.last + count)
+        .returning(NumberSeries.last)
+    )
+    return range(last - count + 1, last + 1)
+
+
+def skip_past(key: str, number: int) -> None:
+    """Make sure series `key` never issues `number` or anything below it: an imported
+    number of the portal's own form is taken already (numbers below it that were never
+    issued stay unused, which keeps the series free of duplicates)."""
+    _ensure_series(key)
+    db.session.execute(
+        update(NumberSeries)
+        .where(NumberSeries.key == key, NumberSeries.last < number)
+        .values(last=number)
+    )

@@ -3,14 +3,15 @@ changes and teams. Every read is limited to the actor's scope (scope.py); every 
 is audited. Services add and flush only; the views commit."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.accounts.models import RealNameProfile, User
-from portal.branches.models import Branch
+from portal.branches.models import Branch, name_in
 from portal.branches.scope import REVIEW_ROLES, acting_role, covers, scope_clause
 from portal.extensions import db
 from portal.review.services import ReviewError
@@ -31,16 +32,17 @@ REASON_MAX = 200
 class Page:
     items: list
     page: int
-    pages: int
-    total: int
+    has_next: bool
 
     @property
     def has_prev(self) -> bool:
         return self.page > 1
 
     @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def total(self) -> int | None:
+        """How many matched, when it is known without counting: everything fitted on
+        the first page."""
+        return len(self.items) if self.page == 1 and not self.has_next else None
 
 
 def _scoped(actor):
@@ -81,19 +83,40 @@ def search(actor, q: str = "", status: str = "", area: str = "", team_id: int | 
     return stmt
 
 
+class ListRow(NamedTuple):
+    """One line of the staff list, read as plain columns."""
+
+    id: int
+    number: str
+    status: str
+    full_name: str | None
+    name_zh: str
+    name_en: str
+
+    def branch_name(self, locale: str) -> str:
+        return name_in(locale, self.name_zh, self.name_en)
+
+
 def page_of(stmt, page: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    items = list(
-        db.session.scalars(
-            stmt.options(joinedload(Volunteer.branch), joinedload(Volunteer.user))
-            .order_by(Volunteer.registered_at, Volunteer.id)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        ).unique()
-    )
-    return Page(items, page, pages, total)
+    """One page, oldest registration first, as plain rows of what the list shows (the
+    branch's names and the person's name come from the joins the search made). One
+    row more than a page says whether another follows: no count, which for a province
+    would read every volunteer matching the filters."""
+    rows = db.session.execute(
+        stmt.with_only_columns(
+            Volunteer.id,
+            Volunteer.number,
+            Volunteer.status,
+            RealNameProfile.full_name,
+            Branch.name_zh,
+            Branch.name_en,
+        )
+        .order_by(Volunteer.registered_at, Volunteer.id)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    items = [ListRow(*row) for row in rows[:PAGE_SIZE]]
+    return Page(items, page, len(rows) > PAGE_SIZE)
 
 
 def export_rows(stmt, locale: str):
