@@ -113,7 +113,7 @@ def accounts(scope: Scope) -> Accounts:
     )
 
 
-PROJECTS_SHOWN = 50
+PROJECTS_SHOWN = 20
 
 
 def projects_in(branch: Branch | None, include_closed: bool = True) -> list[Project]:
@@ -129,14 +129,20 @@ def projects_in(branch: Branch | None, include_closed: bool = True) -> list[Proj
 
 
 def child_branches(branch: Branch | None) -> list[Branch]:
-    """The open branches right below `branch` (below the national society when None)."""
+    """The open branches right below `branch` (below the national society when None)
+    that have anything in their ledger: a county's hundred grassroots units without a
+    gift are not listed (each has its own page all the same)."""
     if branch is None:
-        stmt = select(Branch).where(Branch.parent_id.is_(None))
-        roots = list(db.session.scalars(stmt))
+        roots = list(db.session.scalars(select(Branch).where(Branch.parent_id.is_(None))))
         if len(roots) != 1:
             return roots
         branch = roots[0]
-    stmt = select(Branch).where(Branch.parent_id == branch.id, Branch.closed_at.is_(None))
+    active = (
+        select(DonationTally.branch_id)
+        .where(DonationTally.branch_id == Branch.id, DonationTally.project_id == 0)
+        .exists()
+    )
+    stmt = select(Branch).where(Branch.parent_id == branch.id, Branch.closed_at.is_(None), active)
     return list(db.session.scalars(stmt.order_by(Branch.code, Branch.id)))
 
 
@@ -147,12 +153,12 @@ class Page:
     has_next: bool
 
 
-def _page(stmt: Select, number: int) -> Page:
-    rows = list(db.session.scalars(stmt.offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1)))
-    return Page(rows[:PER_PAGE], number, len(rows) > PER_PAGE)
+def _page(stmt: Select, number: int, per_page: int = PER_PAGE) -> Page:
+    rows = list(db.session.scalars(stmt.offset((number - 1) * per_page).limit(per_page + 1)))
+    return Page(rows[:per_page], number, len(rows) > per_page)
 
 
-def donations_page(scope: Scope, q: str, number: int) -> Page:
+def donations_page(scope: Scope, q: str, number: int, per_page: int = PER_PAGE) -> Page:
     """Every gift and reversal in the scope, newest first; `q` finds a receipt number."""
     stmt = (
         select(Donation)
@@ -163,7 +169,7 @@ def donations_page(scope: Scope, q: str, number: int) -> Page:
     )
     if q:
         stmt = stmt.where(Donation.receipt_number == q.strip().upper())
-    return _page(stmt.order_by(Donation.received_on.desc(), Donation.id.desc()), number)
+    return _page(stmt.order_by(Donation.received_on.desc(), Donation.id.desc()), number, per_page)
 
 
 def expenses_page(scope: Scope, number: int) -> Page:

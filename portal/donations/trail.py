@@ -16,7 +16,7 @@ from portal.donations.models import ORGANISATION, Allocation, Donation, Expense,
 from portal.donations.receipts import reversal_of
 from portal.extensions import db
 
-EXPENSES_SHOWN = 20
+EXPENSES_SHOWN = 10
 
 
 @dataclass

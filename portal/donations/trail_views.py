@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from portal.accounts import smscodes
 from portal.accounts.phone import mask_phone
+from portal.accounts.throttle import mark_sms_queued, sms_resend_interval
 from portal.donations import bp, labels, trail
 from portal.donations.forms import TrailCodeForm, TrailLookupForm
 from portal.donations.models import ORGANISATION, Donation
@@ -74,13 +75,16 @@ def _send_code(donation: Donation):
     phone = donation.donor_phone
     session[PENDING] = donation.id
     try:
-        issued = smscodes.issue_code(phone, "donation")
+        # The same per-number slowdown as login codes: receipt numbers are public, so
+        # typing them must not let anyone flood a donor's phone with codes.
+        issued = smscodes.issue_code(phone, "donation", resend_interval=sms_resend_interval(phone))
     except smscodes.ResendTooSoon as exc:
         db.session.rollback()
         flash(str(exc.message), "warning")
         return redirect(url_for(".trail_code"))
     queue_sms(phone, _code_text(issued.code, donation.receipt_number), kind="donation_code")
     db.session.commit()
+    mark_sms_queued(phone)
     return redirect(url_for(".trail_code"))
 
 

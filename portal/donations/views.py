@@ -55,7 +55,7 @@ def _render_accounts(scope: public_query.Scope):
         projects=projects,
         children=children,
         labels=labels.helpers(),
-        recent=public_query.donations_page(scope, "", 1).rows[:5],
+        recent=public_query.donations_page(scope, "", 1, per_page=5).rows,
     )
 
 
