@@ -125,7 +125,7 @@ def inbox():
         return _export(fmt, kind, branch)
     page = page_arg()
     result = review_inbox.inbox_page(current_user, kind, branch, page)
-    choices = review_inbox.branch_filter_choices(current_user)
+    choices = result.branch_choices
     if branch is not None and branch.id not in {c.id for c in choices}:
         choices.append(BranchLabel(branch.id, branch.path, branch.name_zh, branch.name_en))
     return render_template(

@@ -14,11 +14,12 @@ cron) recounts, reports the drift and repairs it.
 
 from collections import Counter, defaultdict
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import bindparam, delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from portal import plainrows
 from portal.branches.models import Branch
 from portal.extensions import db
 from portal.review.kinds import kind_for, kinds
@@ -63,6 +64,31 @@ def counts(root_ids: list[int], kind_keys: list[str]) -> dict[str, int]:
     )
     for kind, n in rows:
         result[kind] = int(n or 0)
+    return result
+
+
+def counts_column(dialect: str):
+    """counts() as one column of a page's read (the inbox reads its labels in one
+    statement): the tallies at the branches in the expanding parameter `tally_roots` for
+    the kinds in `tally_kinds`, as json_rows; sum them with counts_from()."""
+    rows = plainrows.json_rows(dialect, PendingTally.kind, PendingTally.n)
+    return (
+        select(rows)
+        .where(
+            PendingTally.branch_id.in_(bindparam("tally_roots", expanding=True)),
+            PendingTally.kind.in_(bindparam("tally_kinds", expanding=True)),
+        )
+        .scalar_subquery()
+        .label("tallies")
+    )
+
+
+def counts_from(value, kind_keys: list[str]) -> dict[str, int]:
+    """What counts() answers, from a counts_column() value."""
+    result = dict.fromkeys(kind_keys, 0)
+    for kind, n in plainrows.json_rows_value(value):
+        if kind in result:
+            result[kind] += int(n)
     return result
 
 
