@@ -8,9 +8,11 @@ pending tallies and the branch filter's choices, in one statement), the page's
 kinds), and the cards of each kind that has items on the page. Then the read-only
 transaction ends with COMMIT, which is not a statement."""
 
+import os
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from portal.extensions import db
 from portal.review import kinds as review_kinds
@@ -110,3 +112,36 @@ def test_kinds_with_nothing_on_the_page_cost_nothing_more(tree, pending, reviewe
     reviewer(tree.a)
     assert len(statements(client, "/admin/inbox")) == FIXED + 1
     assert len(statements(client, "/admin/inbox?page=2")) == FIXED + len(others)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="prepared statements and their plans are PostgreSQL's",
+)
+def test_postgresql_keeps_one_plan_for_each_of_the_page_statements(tree, pending, reviewer, client):
+    """psycopg prepares a statement on its sixth run on a connection; PostgreSQL then
+    plans it five times for its parameters before it may settle on one generic plan. A
+    statement whose values are bound where the planner weighs them (the limits, the id
+    lists) was planned afresh on every request: its custom plans looked cheaper."""
+    key = KINDS[0]
+    pending(key, tree.g, PAGE_SIZE + 1)
+    reviewer(tree.p, "admin")
+    # Enough requests for each of the pool's connections to prepare them and settle.
+    for _ in range(100):
+        assert client.get("/admin/inbox").status_code == 200
+    table = review_kinds.get_kind(key).model.__tablename__
+    plans = {
+        "labels": "%json_build_array(pending_tallies.kind%",
+        "keys": f"SELECT anon_1.kind, anon_1.id FROM%{table}.branch_path LIKE '/%",
+        "cards": f"SELECT {table}.id, %WHERE {table}.id IN (%",
+    }
+    for name, pattern in plans.items():
+        generic, custom = db.session.execute(
+            text(
+                "SELECT max(generic_plans), max(custom_plans) FROM pg_prepared_statements "
+                "WHERE regexp_replace(statement, '\\s+', ' ', 'g') LIKE :pattern"
+            ),
+            {"pattern": pattern},
+        ).one()
+        assert generic and generic >= 1 and custom <= 5, (name, generic, custom)

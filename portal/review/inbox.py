@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import get_locale
-from sqlalchemy import Row, bindparam, func, literal, select, union_all
+from sqlalchemy import Integer, Row, bindparam, func, literal, select, union_all
 
 from portal import plainrows
 from portal.branches.models import Branch
@@ -160,7 +160,7 @@ def _keys_statement(shape: tuple[tuple[str, type], ...], n_paths: int, dialect: 
         ).where(pending_clause(model), under_any_bound(n_paths, model.branch_path, dialect))
         if paged and len(shape) > 1:
             # A subquery of its own: SQLite allows no ORDER BY or LIMIT in a UNION's parts.
-            cut = part.order_by(model.created_at, model.id).limit(bindparam("first")).subquery()
+            cut = part.order_by(model.created_at, model.id).limit(_in_text("first")).subquery()
             part = select(cut.c.kind, cut.c.id, cut.c.created_at)
         parts.append(part)
     pending = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
@@ -168,8 +168,16 @@ def _keys_statement(shape: tuple[tuple[str, type], ...], n_paths: int, dialect: 
         pending.c.created_at, pending.c.kind, pending.c.id
     )
     if paged:
-        ordered = ordered.limit(bindparam("limit")).offset(bindparam("offset"))
+        ordered = ordered.limit(_in_text("limit")).offset(_in_text("offset"))
     return ordered
+
+
+def _in_text(name: str):
+    """A value written into the SQL text at execution, as the scope paths are: with the
+    limits bound, PostgreSQL planned the page's statement afresh on most requests (it
+    took the custom plans for cheaper than its generic one); with every value in the
+    text it plans it once per connection."""
+    return bindparam(name, type_=Integer, literal_execute=True)
 
 
 @lru_cache(maxsize=32)
@@ -301,8 +309,8 @@ def _labels_statement(dialect: str):
     children = (
         select(plainrows.json_rows(dialect, Branch.id, Branch.path, Branch.name_zh, Branch.name_en))
         .where(
-            Branch.parent_id.in_(bindparam("parents", expanding=True)),
-            Branch.level != "grassroots",
+            Branch.parent_id.in_(bindparam("parents", expanding=True, literal_execute=True)),
+            Branch.level != literal("grassroots", literal_execute=True),
             Branch.closed_at.is_(None),
         )
         .scalar_subquery()

@@ -70,11 +70,17 @@ def _counts_statement():
     return (
         select(PendingTally.kind, func.sum(PendingTally.n))
         .where(
-            PendingTally.branch_id.in_(bindparam("roots", expanding=True)),
-            PendingTally.kind.in_(bindparam("kinds", expanding=True)),
+            PendingTally.branch_id.in_(_in_text("roots")), PendingTally.kind.in_(_in_text("kinds"))
         )
         .group_by(PendingTally.kind)
     )
+
+
+def _in_text(name: str):
+    """A list parameter written into the SQL text at execution: PostgreSQL keeps one
+    generic plan for the statement; with the values bound it planned it afresh on every
+    request (the custom plans looked cheaper to it)."""
+    return bindparam(name, expanding=True, literal_execute=True)
 
 
 def counts_column(dialect: str):
@@ -85,8 +91,8 @@ def counts_column(dialect: str):
     return (
         select(rows)
         .where(
-            PendingTally.branch_id.in_(bindparam("tally_roots", expanding=True)),
-            PendingTally.kind.in_(bindparam("tally_kinds", expanding=True)),
+            PendingTally.branch_id.in_(_in_text("tally_roots")),
+            PendingTally.kind.in_(_in_text("tally_kinds")),
         )
         .scalar_subquery()
         .label("tallies")
