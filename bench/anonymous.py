@@ -16,7 +16,7 @@ PAGES = [
 ]
 
 
-def run(env: dict[str, str], app) -> list[dict]:
+def run(env: dict[str, str], app, wanted=lambda name: True) -> list[dict]:
     visitor_rows_before = _visitor_rows(app)
     with Server(env) as server:
         healthz = server.base + "/healthz"
@@ -31,6 +31,7 @@ def run(env: dict[str, str], app) -> list[dict]:
                 target=TARGET_RATIO,
             )
             for name, path, expect in PAGES
+            if wanted(name)
         ]
     written = _visitor_rows(app) - visitor_rows_before
     if written:

@@ -300,10 +300,13 @@ def prepare_small(app, reuse: bool = False) -> str:
     return cookie
 
 
-def run(env: dict[str, str], app, reuse: bool = False, small=None) -> list[dict]:
+def run(
+    env: dict[str, str], app, reuse: bool = False, small=None, wanted=lambda name: True
+) -> list[dict]:
     """Load the data (unless `reuse`: the database already holds it), serve it, measure;
     returns the figures for bench/results. `small`: (its environment, the county
-    officer's cookie) for the database prepare_small loaded, to compare with."""
+    officer's cookie) for the database prepare_small loaded, to compare with.
+    `wanted(name)`: whether to measure the figure of that name (/healthz always)."""
     from sqlalchemy import func, select
 
     from portal.accounts.models import User
@@ -379,7 +382,8 @@ def run(env: dict[str, str], app, reuse: bool = False, small=None) -> list[dict]
                 None,
             ),
         ]:
-            figures.append(paired(name, figure, server.base + path, cookie, expect, healthz))
+            if wanted(name):
+                figures.append(paired(name, figure, server.base + path, cookie, expect, healthz))
         if small is not None:
             small_env, small_cookie = small
             with Server(small_env) as small_server:

@@ -8,6 +8,8 @@ once at import time on the request's own connection, so they read inside its
 transaction, and return rows.
 """
 
+import json
+
 from sqlalchemy import Executable, func
 from sqlalchemy.engine import Result
 
@@ -30,3 +32,11 @@ def json_rows(dialect: str, *columns):
     if dialect == "postgresql":
         return func.json_agg(func.json_build_array(*columns))
     return func.json_group_array(func.json_array(*columns))
+
+
+def json_rows_value(value) -> list:
+    """A json_rows() column as read: a list of lists. JSON arrives as text on SQLite and
+    already decoded on PostgreSQL, where an aggregate over no rows is NULL."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or []

@@ -125,7 +125,7 @@ def inbox():
         return _export(fmt, kind, branch)
     page = page_arg()
     result = review_inbox.inbox_page(current_user, kind, branch, page)
-    choices = review_inbox.branch_filter_choices(current_user)
+    choices = result.branch_choices
     if branch is not None and branch.id not in {c.id for c in choices}:
         choices.append(BranchLabel(branch.id, branch.path, branch.name_zh, branch.name_en))
     return render_template(
@@ -136,15 +136,18 @@ def inbox():
         branch=branch,
         branch_choices=choices,
         filter_args=_filter_args(kind, branch),
-        # "Waiting 3 days" per card, each distinct wording translated once.
-        cards=_with_waiting(result.items),
+        cards=_card_words(result.items),
         kind_labels=_kind_labels(),
     )
 
 
-def _with_waiting(cards) -> list[tuple]:
+def _card_words(cards) -> list[tuple]:
+    """(card, "Waiting 3 days", "Open #123") per card: each distinct wording is
+    translated once a page, not once a card (a gettext from a template costs as much
+    as the rest of the card)."""
     words = waiting_memo()
-    return [(card, words(card.waiting_since)) for card in cards]
+    opening = _("Open #%(id)s")  # without arguments: the translated pattern
+    return [(card, words(card.waiting_since), opening % {"id": card.id}) for card in cards]
 
 
 def _kind_labels() -> dict[str, str]:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask import abort, g
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, false, literal, or_, select
 
 from portal import plainrows
 from portal.branches.models import Branch, StaffRole, name_in
@@ -204,6 +204,46 @@ def under_any(paths: list[str] | tuple[str, ...], column=Branch.path) -> ColumnE
     if not paths:
         return false()
     return or_(*[path_under(p, column) for p in paths])
+
+
+def under_any_bound(count: int, column, dialect: str) -> ColumnElement[bool]:
+    """under_any() for a statement built once and run for many scopes: "`column` lies
+    under one of `count` paths" whose values come at execution, as `under_params(paths)`.
+    The same SQL as under_any (on PostgreSQL each pattern is still written into the SQL
+    text at execution, for the reason path_under gives), without building and hashing a
+    new statement on every request."""
+    if not count:
+        return false()
+    if dialect == "sqlite":
+        return or_(
+            *[
+                and_(
+                    column >= bindparam(f"scope_path_{i}", type_=String),
+                    column < bindparam(f"scope_path_{i}_end", type_=String),
+                )
+                for i in range(count)
+            ]
+        )
+    return or_(
+        *[
+            column.like(bindparam(f"scope_path_{i}", type_=String, literal_execute=True))
+            for i in range(count)
+        ]
+    )
+
+
+def under_params(paths: list[str] | tuple[str, ...], dialect: str) -> dict[str, str]:
+    """The values of under_any_bound(len(paths), column, dialect)'s parameters."""
+    params = {}
+    for i, prefix in enumerate(paths):
+        if not _PATH.fullmatch(prefix):
+            raise ValueError(f"not a branch path: {prefix!r}")
+        if dialect == "sqlite":
+            params[f"scope_path_{i}"] = prefix
+            params[f"scope_path_{i}_end"] = prefix[:-1] + "0"
+        else:
+            params[f"scope_path_{i}"] = prefix + "%"
+    return params
 
 
 def scope_clause(
