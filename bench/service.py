@@ -270,30 +270,41 @@ def run(env: dict[str, str], app, reuse: bool = False) -> list[dict]:
 
 
 def main() -> int:
-    """`python -m bench.service`: this benchmark alone, on a fresh database holding the
-    workbench's province (BENCH_DATABASE, default boai_bench_service)."""
+    """`python -m bench.service [--reuse]`: this benchmark alone, on a fresh database
+    holding the workbench's province (BENCH_DATABASE, default boai_bench_service), or
+    with --reuse on the one the previous run loaded."""
     import json
     import os
+    import sys
 
-    from bench.harness import RESULTS, bench_environment, fresh_database, migrate
+    from bench.harness import (
+        RESULTS,
+        bench_environment,
+        fresh_database,
+        migrate,
+        reuse_database,
+    )
     from bench.run import _print_table
 
-    url, where = fresh_database(os.environ.get("BENCH_DATABASE", "boai_bench_service"))
+    reuse = "--reuse" in sys.argv[1:]
+    database = reuse_database if reuse else fresh_database
+    url, where = database(os.environ.get("BENCH_DATABASE", "boai_bench_service"))
     env = {**os.environ, **bench_environment(), "DATABASE_URL": url}
     os.environ.update(env)
     from portal import create_app
 
     app = create_app("production")
     print(f"database: {where}")
-    for note in migrate(env):
-        print(f"note: {note}")
-    from bench import workbench
+    if not reuse:
+        for note in migrate(env):
+            print(f"note: {note}")
+        from bench import workbench
 
-    with app.app_context():
-        started = time.monotonic()
-        workbench.load()
-        print(f"loaded the workbench province in {time.monotonic() - started:.0f} s")
-    figures = run(env, app)
+        with app.app_context():
+            started = time.monotonic()
+            workbench.load()
+            print(f"loaded the workbench province in {time.monotonic() - started:.0f} s")
+    figures = run(env, app, reuse=reuse)
     _print_table(figures)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "service.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")

@@ -44,8 +44,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_activities'))
     )
     with op.batch_alter_table('volunteer_activities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_volunteer_activities_branch_id'), ['branch_id'], unique=False)
-        batch_op.create_index('ix_volunteer_activities_status_starts', ['status', 'starts_at'], unique=False)
+        batch_op.create_index('ix_volunteer_activities_branch_live', ['branch_id', 'status', 'ends_at'], unique=False)
+        batch_op.create_index('ix_volunteer_activities_live', ['status', 'ends_at'], unique=False)
 
     op.create_table('hours_claims',
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
@@ -226,8 +226,8 @@ def downgrade():
 
     op.drop_table('hours_claims')
     with op.batch_alter_table('volunteer_activities', schema=None) as batch_op:
-        batch_op.drop_index('ix_volunteer_activities_status_starts')
-        batch_op.drop_index(batch_op.f('ix_volunteer_activities_branch_id'))
+        batch_op.drop_index('ix_volunteer_activities_live')
+        batch_op.drop_index('ix_volunteer_activities_branch_live')
 
     op.drop_table('volunteer_activities')
     # ### end Alembic commands ###

@@ -6,7 +6,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.branches.models import Branch
 from portal.extensions import db
@@ -37,11 +37,17 @@ def _listing() -> activities.Listing:
 @bp.get("/activities")
 def activity_list():
     listing = _listing()
-    stmt = activities.public_activities(listing)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page_arg(), pages)
-    items = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    page = page_arg()
+    # One more than a page says whether a next page exists: no count of the whole list.
+    items = list(
+        db.session.scalars(
+            activities.public_activities(listing)
+            .options(joinedload(VolunteerActivity.branch))
+            .limit(PAGE_SIZE + 1)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    more = len(items) > PAGE_SIZE
     args = {
         k: v
         for k, v in {
@@ -53,13 +59,12 @@ def activity_list():
     }
     return render_template(
         "volunteering/activities.html",
-        items=items,
+        items=items[:PAGE_SIZE],
         listing=listing,
         places=activities.listing_places(),
         areas=services.SERVICE_AREAS,
         page=page,
-        pages=pages,
-        total=total,
+        more=more,
         filter_args=args,
     )
 

@@ -263,29 +263,45 @@ class Summary:
 
 
 def summary(volunteer, year: int) -> Summary:
+    """The volunteer's figures in one statement: the entries grouped by status and area
+    (5 000 entries are one index range), with the running totals beside each row."""
     from sqlalchemy import func
 
-    total = db.session.get(VolunteerServiceTotal, volunteer.id)
-    this_year = db.session.get(VolunteerServiceYear, (volunteer.id, year))
+    total = (
+        select(VolunteerServiceTotal.minutes)
+        .where(VolunteerServiceTotal.volunteer_id == volunteer.id)
+        .scalar_subquery()
+    )
+    this_year = (
+        select(VolunteerServiceYear.minutes)
+        .where(VolunteerServiceYear.volunteer_id == volunteer.id, VolunteerServiceYear.year == year)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        select(ServiceHours.status, ServiceHours.service_area, func.sum(ServiceHours.minutes))
+        select(
+            ServiceHours.status,
+            ServiceHours.service_area,
+            func.sum(ServiceHours.minutes),
+            total,
+            this_year,
+        )
         .where(ServiceHours.volunteer_id == volunteer.id)
         .group_by(ServiceHours.status, ServiceHours.service_area)
     ).all()
     by_area = sorted(
-        ((area, int(m)) for status, area, m in rows if status == HOURS_CONFIRMED),
+        ((area, int(m)) for status, area, m, _t, _y in rows if status == HOURS_CONFIRMED),
         key=lambda r: -r[1],
     )
-    pending = sum(int(m) for status, _a, m in rows if status == HOURS_PENDING)
+    pending = sum(int(m) for status, _a, m, _t, _y in rows if status == HOURS_PENDING)
     return Summary(
-        total=total.minutes if total else 0,
-        this_year=this_year.minutes if this_year else 0,
+        total=int(rows[0][3] or 0) if rows else 0,
+        this_year=int(rows[0][4] or 0) if rows else 0,
         pending=pending,
         by_area=by_area,
     )
 
 
-HISTORY_PAGE = 50
+HISTORY_PAGE = 25
 
 
 def history(volunteer, page: int = 1):

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, literal_column, select
 from sqlalchemy.orm import joinedload
 
+from portal.accounts.models import User
 from portal.admin.indicators import register_indicator
 from portal.branches.models import Branch
 from portal.branches.scope import path_under
@@ -39,7 +40,9 @@ def ranking(branch: Branch, year: int, limit: int = RANKING_SIZE) -> list[Volunt
             )
             .limit(limit)
             .options(
-                joinedload(VolunteerServiceYear.volunteer).joinedload(Volunteer.user),
+                joinedload(VolunteerServiceYear.volunteer)
+                .joinedload(Volunteer.user)
+                .joinedload(User.profile),
                 joinedload(VolunteerServiceYear.volunteer).joinedload(Volunteer.branch),
             )
         )

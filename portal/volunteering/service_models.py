@@ -42,10 +42,15 @@ class VolunteerActivity(db.Model):
     """A service activity a branch (optionally one of its teams) organises."""
 
     __tablename__ = "volunteer_activities"
-    __table_args__ = (Index("ix_volunteer_activities_status_starts", "status", "starts_at"),)
+    __table_args__ = (
+        # The public listing: a place's branches, then what has not ended (see
+        # activities.public_activities); without a place, what has not ended.
+        Index("ix_volunteer_activities_branch_live", "branch_id", "status", "ends_at"),
+        Index("ix_volunteer_activities_live", "status", "ends_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"))
     team_only: Mapped[bool] = mapped_column(default=False)
     title: Mapped[str] = mapped_column(String(100))
