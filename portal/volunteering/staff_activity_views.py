@@ -17,6 +17,7 @@ from portal.branches.scope import (
     acting_role,
     get_branch_in_scope_or_404,
     get_in_scope_or_404,
+    in_scope,
     scoped_branch_ids,
     top_grants,
 )
@@ -491,6 +492,9 @@ def export_roster(shift_id: int):
 # --- hours ranking -----------------------------------------------------------------------
 
 
+CHILDREN_MAX = 200
+
+
 def _ranking_branch() -> Branch:
     value = request.args.get("branch")
     if value:
@@ -507,13 +511,21 @@ def hours_ranking():
     branch = _ranking_branch()
     year = today_local().year
     rows = ranking.ranking(branch, year)
+    children = db.session.scalars(
+        select(Branch)
+        .where(Branch.parent_id == branch.id, Branch.closed_at.is_(None))
+        .order_by(Branch.path)
+        .limit(CHILDREN_MAX)
+    )
+    parent = branch.parent if in_scope(current_user, branch.parent, REVIEW_ROLES) else None
     return render_template(
         "volunteering/staff_hours.html",
         branch=branch,
         year=year,
         rows=rows,
         hours_text=hours_text,
-        branches=_branch_choices(),
+        children=list(children),
+        parent=parent,
     )
 
 
@@ -535,13 +547,7 @@ def export_hours():
     locale = str(get_locale())
     header = [_("Rank"), _("Volunteer number"), _("Name"), _("Branch"), _("Hours this year")]
     rows = [
-        (
-            i,
-            r.volunteer.number,
-            r.volunteer.user.profile.full_name if r.volunteer.user.profile else "",
-            r.volunteer.branch.name(locale),
-            hours_text(r.minutes),
-        )
+        (i, r.number, r.full_name or "", r.branch_name(locale), hours_text(r.minutes))
         for i, r in enumerate(ranking.ranking(branch, year, limit=10_000), 1)
     ]
     return export_response(_fmt(), f"volunteer-hours-{year}", header, rows, title=_("Hours"))
