@@ -304,7 +304,7 @@ def staff_activities(actor, state: str = ""):
 
 @dataclass
 class Listing:
-    place: Branch | None = None
+    place: "Place | None" = None
     area: str = ""
     day: date | None = None
 
@@ -337,6 +337,7 @@ def public_activities(listing: Listing, now: datetime | None = None):
 
 PLACES_MAX = 400
 PLACES_CACHE_SECONDS = 300
+PLACES_KEY = "volunteer_listing_places:1"  # the number changes with Place's fields
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,7 @@ class Place:
     level: str
     name_zh: str
     name_en: str
+    path: str
 
     def name(self, locale: str) -> str:
         return name_in(locale, self.name_zh, self.name_en)
@@ -354,14 +356,14 @@ def listing_places() -> list[Place]:
     """The cities and counties (open) a visitor may filter by, in tree order. Kept in
     the app's cache for a few minutes: every visit to the listing shows them, and the
     tree changes rarely."""
-    places = cache.get("volunteer_listing_places")
+    places = cache.get(PLACES_KEY)
     if places is None:
         rows = db.session.execute(
-            select(Branch.id, Branch.level, Branch.name_zh, Branch.name_en)
+            select(Branch.id, Branch.level, Branch.name_zh, Branch.name_en, Branch.path)
             .where(Branch.level.in_(("city", "county")), Branch.closed_at.is_(None))
             .order_by(Branch.path)
             .limit(PLACES_MAX)
         )
         places = [Place(*row) for row in rows]
-        cache.set("volunteer_listing_places", places, timeout=PLACES_CACHE_SECONDS)
+        cache.set(PLACES_KEY, places, timeout=PLACES_CACHE_SECONDS)
     return places

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from portal.branches.models import Branch
 from portal.extensions import db
 from portal.ids import as_id, page_arg
 from portal.review.services import ReviewError
@@ -22,9 +21,9 @@ PAGE_SIZE = 20
 def _listing() -> activities.Listing:
     args = request.args
     place_id = as_id(args.get("place"))
-    place = db.session.get(Branch, place_id) if place_id is not None else None
-    if place is not None and (place.level not in ("city", "county") or not place.is_open):
-        place = None
+    place = None
+    if place_id is not None:  # one of the places offered, or none (no query: cached)
+        place = next((p for p in activities.listing_places() if p.id == place_id), None)
     day = None
     try:
         day = date.fromisoformat(args.get("date") or "")
