@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "service_hours_adjusted": _l("Changed volunteer service hours"),
     "volunteer_roster_exported": _l("Downloaded a shift roster"),
     "volunteer_hours_exported": _l("Downloaded the volunteer hours ranking"),
+    "service_certificate_revoked": _l("Revoked a volunteer service certificate"),
     "audit_exported": _l("Downloaded the audit log"),
     "inbox_exported": _l("Downloaded the inbox"),
     "staff_list_exported": _l("Downloaded a staff list"),
