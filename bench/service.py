@@ -45,6 +45,7 @@ def load(seed: int = 20261203) -> dict:
     from portal.volunteering.service_models import (
         ServiceHours,
         VolunteerActivity,
+        VolunteerServiceArea,
         VolunteerServiceTotal,
         VolunteerServiceYear,
         VolunteerShift,
@@ -86,6 +87,7 @@ def load(seed: int = 20261203) -> dict:
         _insert(Volunteer, volunteers)
 
     totals: dict[int, int] = {}
+    areas: dict[tuple[int, str], int] = {}
     years: dict[tuple[int, int], list] = {}  # (volunteer, year) -> [first_at, minutes]
     span = 60 * 24 * 700  # entries over the last 700 days, in minutes
     for start in range(0, ENTRIES, BATCH):
@@ -110,6 +112,8 @@ def load(seed: int = 20261203) -> dict:
             )
             if confirmed:
                 totals[vid] = totals.get(vid, 0) + minutes
+                area = AREAS[i % len(AREAS)]
+                areas[(vid, area)] = areas.get((vid, area), 0) + minutes
                 key = (vid, to_local(started).year)
                 year = years.setdefault(key, [started, 0])
                 year[0] = min(year[0], started)
@@ -117,6 +121,10 @@ def load(seed: int = 20261203) -> dict:
         _insert(ServiceHours, rows)
     _insert_batched(
         VolunteerServiceTotal, [{"volunteer_id": v, "minutes": m} for v, m in totals.items()]
+    )
+    _insert_batched(
+        VolunteerServiceArea,
+        [{"volunteer_id": v, "service_area": a, "minutes": m} for (v, a), m in areas.items()],
     )
     _insert_batched(
         VolunteerServiceYear,
@@ -188,15 +196,22 @@ def check_totals() -> str:
     from sqlalchemy import func, select
 
     from portal.extensions import db
-    from portal.volunteering.service_models import ServiceHours, VolunteerServiceTotal
+    from portal.volunteering.service_models import (
+        ServiceHours,
+        VolunteerServiceArea,
+        VolunteerServiceTotal,
+        VolunteerServiceYear,
+    )
 
     ledger = db.session.scalar(
         select(func.sum(ServiceHours.minutes)).where(ServiceHours.status == "confirmed")
     )
     totals = db.session.scalar(select(func.sum(VolunteerServiceTotal.minutes)))
-    if int(ledger) != int(totals) or not isinstance(ledger, int):
-        raise SystemExit(f"totals differ from the ledger: {totals} != {ledger}")
-    return f"{int(ledger)} confirmed minutes, totals equal to the ledger"
+    by_area = db.session.scalar(select(func.sum(VolunteerServiceArea.minutes)))
+    by_year = db.session.scalar(select(func.sum(VolunteerServiceYear.minutes)))
+    if not isinstance(ledger, int) or not ledger == totals == by_area == by_year:
+        raise SystemExit(f"totals differ from the ledger: {ledger} {totals} {by_area} {by_year}")
+    return f"{ledger} confirmed minutes; totals, area and year totals equal to the ledger"
 
 
 def run(env: dict[str, str], app, reuse: bool = False) -> list[dict]:
@@ -270,30 +285,41 @@ def run(env: dict[str, str], app, reuse: bool = False) -> list[dict]:
 
 
 def main() -> int:
-    """`python -m bench.service`: this benchmark alone, on a fresh database holding the
-    workbench's province (BENCH_DATABASE, default boai_bench_service)."""
+    """`python -m bench.service [--reuse]`: this benchmark alone, on a fresh database
+    holding the workbench's province (BENCH_DATABASE, default boai_bench_service), or
+    with --reuse on the one the previous run loaded."""
     import json
     import os
+    import sys
 
-    from bench.harness import RESULTS, bench_environment, fresh_database, migrate
+    from bench.harness import (
+        RESULTS,
+        bench_environment,
+        fresh_database,
+        migrate,
+        reuse_database,
+    )
     from bench.run import _print_table
 
-    url, where = fresh_database(os.environ.get("BENCH_DATABASE", "boai_bench_service"))
+    reuse = "--reuse" in sys.argv[1:]
+    database = reuse_database if reuse else fresh_database
+    url, where = database(os.environ.get("BENCH_DATABASE", "boai_bench_service"))
     env = {**os.environ, **bench_environment(), "DATABASE_URL": url}
     os.environ.update(env)
     from portal import create_app
 
     app = create_app("production")
     print(f"database: {where}")
-    for note in migrate(env):
-        print(f"note: {note}")
-    from bench import workbench
+    if not reuse:
+        for note in migrate(env):
+            print(f"note: {note}")
+        from bench import workbench
 
-    with app.app_context():
-        started = time.monotonic()
-        workbench.load()
-        print(f"loaded the workbench province in {time.monotonic() - started:.0f} s")
-    figures = run(env, app)
+        with app.app_context():
+            started = time.monotonic()
+            workbench.load()
+            print(f"loaded the workbench province in {time.monotonic() - started:.0f} s")
+    figures = run(env, app, reuse=reuse)
     _print_table(figures)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "service.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")

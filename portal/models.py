@@ -49,6 +49,7 @@ from portal.volunteering.service_models import (  # noqa: F401
     ServiceHours,
     ShiftSignup,
     VolunteerActivity,
+    VolunteerServiceArea,
     VolunteerServiceTotal,
     VolunteerServiceYear,
     VolunteerShift,

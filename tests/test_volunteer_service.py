@@ -233,7 +233,7 @@ def test_a_missing_check_out_is_closed_by_the_organiser_and_audited(on_shift):
 def test_confirmation_counts_and_a_new_star_is_announced(on_shift):
     officer, volunteer, shift = on_shift
     # Already 99.75 h confirmed: one more quarter reaches the first star.
-    hours.credit(volunteer, utcnow() - timedelta(days=3), 5985)
+    hours.credit(volunteer, utcnow() - timedelta(days=3), "first_aid", 5985)
     signup = signups.live_signup(volunteer, shift)
     checkin.check_by_hand(officer, signup, checkin.IN, shift.starts_at)
     checkin.check_by_hand(officer, signup, checkin.OUT, shift.starts_at + timedelta(minutes=15))
@@ -286,7 +286,7 @@ def test_summary_totals_are_exact_integers(world):
                 status=HOURS_CONFIRMED,
             )
         )
-        hours.credit(volunteer, utcnow(), 15)
+        hours.credit(volunteer, utcnow(), "first_aid", 15)
     db.session.commit()
     summary = hours.summary(volunteer, today_local().year)
     assert (summary.total, summary.this_year, summary.by_area) == (45, 45, [("first_aid", 45)])
@@ -415,7 +415,7 @@ def test_dashboard_indicators_and_ranking_roll_up_the_tree(world, tree, make_use
                 status=HOURS_CONFIRMED,
             )
         )
-        hours.credit(v, when, minutes)
+        hours.credit(v, when, "first_aid", minutes)
     db.session.commit()
     year = to_local(when).year
     figures = {

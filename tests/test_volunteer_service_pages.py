@@ -243,3 +243,58 @@ def test_roster_hand_check_and_adjustment_over_http(app, tree, make_user, grant_
     assert page.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(ServiceHours)).minutes == 150
+
+
+def test_staff_revoke_a_certificate_and_the_public_page_says_so(
+    app, tree, make_user, grant_role, login
+):
+    from portal.volunteering import certificates
+    from portal.volunteering.service_models import HOURS_CONFIRMED
+
+    officer = grant_role(make_user(locale="en"), tree.a, "officer")
+    outsider = grant_role(make_user(locale="en"), tree.b, "officer")
+    volunteer = make_volunteer(make_user(), tree.a)
+    db.session.add(
+        ServiceHours(
+            volunteer_id=volunteer.id,
+            branch_id=volunteer.branch_id,
+            service_area="first_aid",
+            title="应急救护值守",
+            started_at=utcnow() - timedelta(days=2),
+            minutes=60,
+            status=HOURS_CONFIRMED,
+        )
+    )
+    db.session.commit()
+    today = to_local(utcnow()).date()
+    cert = certificates.issue(volunteer, today - timedelta(days=30), today)
+    db.session.commit()
+    other = app.test_client()
+    login(other, outsider)
+    found = other.get(f"/admin/volunteering/certificates?number={cert.number}")
+    assert "No certificate of your branches has that number." in found.get_data(True)
+    assert (
+        other.post(
+            f"/admin/volunteering/certificates/{cert.id}/revoke", data={"reason": "x"}
+        ).status_code
+        == 404
+    )
+    client = app.test_client()
+    login(client, officer)
+    page = client.get(f"/admin/volunteering/certificates?number={cert.number.lower()}")
+    assert cert.number in page.get_data(True)
+    assert (
+        client.post(
+            f"/admin/volunteering/certificates/{cert.id}/revoke", data={"reason": ""}
+        ).status_code
+        == 200
+    )
+    page = client.post(
+        f"/admin/volunteering/certificates/{cert.id}/revoke",
+        data={"reason": "时长录入有误，已重新出具"},
+    )
+    assert page.status_code == 302
+    with app.test_request_context():
+        url = url_for("cards.verify_token", token=cert.token)
+    public = app.test_client().get(url, headers={"Accept-Language": "en"}).get_data(True)
+    assert "Revoked" in public

@@ -66,6 +66,7 @@ ACTION_LABELS = {
     "volunteers_exported": _l("Downloaded the volunteer list"),
     "volunteer_activity_created": _l("Created a volunteer activity"),
     "volunteer_activity_updated": _l("Edited a volunteer activity"),
+    "service_certificate_revoked": _l("Revoked a volunteer service certificate"),
     "volunteer_activity_published": _l("Published a volunteer activity"),
     "volunteer_activity_cancelled": _l("Cancelled a volunteer activity"),
     "volunteer_activity_finished": _l("Marked a volunteer activity finished"),

@@ -184,7 +184,7 @@ def _past_activity(weibin: Branch, organiser: User) -> None:
         entry.status = HOURS_CONFIRMED
         entry.confirmed_at = utcnow()
         entry.confirmed_by_id = organiser.id
-        hours.credit(volunteer, entry.started_at, entry.minutes)
+        hours.credit(volunteer, entry.started_at, entry.service_area, entry.minutes)
     # 李建国 has served before the portal existed: 96 confirmed hours on record.
     citizen = _volunteer(CITIZEN)
     earlier = activities.local_to_utc(date(today_local().year, 1, 6), time(9, 0))
@@ -201,5 +201,5 @@ def _past_activity(weibin: Branch, organiser: User) -> None:
             confirmed_by_id=organiser.id,
         )
     )
-    hours.credit(citizen, earlier, 96 * 60)
+    hours.credit(citizen, earlier, "first_aid", 96 * 60)
     db.session.flush()

@@ -13,9 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.admin.audit_query import local_day_start_utc
-from portal.branches.models import Branch
+from portal.branches.models import Branch, name_in
 from portal.branches.scope import REVIEW_ROLES, acting_role, covers, path_under, scope_clause
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.review.services import ReviewError
 from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
 from portal.timeutil import SHANGHAI, utcnow
@@ -304,7 +304,7 @@ def staff_activities(actor, state: str = ""):
 
 @dataclass
 class Listing:
-    place: Branch | None = None
+    place: "Place | None" = None
     area: str = ""
     day: date | None = None
 
@@ -316,6 +316,10 @@ def public_activities(listing: Listing, now: datetime | None = None):
     stmt = select(VolunteerActivity).where(
         VolunteerActivity.status == PUBLISHED, VolunteerActivity.ends_at >= now
     )
+    # No index serves ORDER BY starts_at on purpose: the plan then starts from the place's
+    # branches (ix_volunteer_activities_branch_live) or from what has not ended yet
+    # (ix_volunteer_activities_live) and sorts the few it finds, instead of walking every
+    # activity ever published in start order.
     if listing.place is not None:
         stmt = stmt.join(Branch, Branch.id == VolunteerActivity.branch_id).where(
             path_under(listing.place.path)
@@ -332,15 +336,34 @@ def public_activities(listing: Listing, now: datetime | None = None):
 
 
 PLACES_MAX = 400
+PLACES_CACHE_SECONDS = 300
+PLACES_KEY = "volunteer_listing_places:1"  # the number changes with Place's fields
 
 
-def listing_places() -> list[Branch]:
-    """The cities and counties (open) a visitor may filter by, in tree order."""
-    return list(
-        db.session.scalars(
-            select(Branch)
+@dataclass(frozen=True)
+class Place:
+    id: int
+    level: str
+    name_zh: str
+    name_en: str
+    path: str
+
+    def name(self, locale: str) -> str:
+        return name_in(locale, self.name_zh, self.name_en)
+
+
+def listing_places() -> list[Place]:
+    """The cities and counties (open) a visitor may filter by, in tree order. Kept in
+    the app's cache for a few minutes: every visit to the listing shows them, and the
+    tree changes rarely."""
+    places = cache.get(PLACES_KEY)
+    if places is None:
+        rows = db.session.execute(
+            select(Branch.id, Branch.level, Branch.name_zh, Branch.name_en, Branch.path)
             .where(Branch.level.in_(("city", "county")), Branch.closed_at.is_(None))
             .order_by(Branch.path)
             .limit(PLACES_MAX)
         )
-    )
+        places = [Place(*row) for row in rows]
+        cache.set(PLACES_KEY, places, timeout=PLACES_CACHE_SECONDS)
+    return places

@@ -6,9 +6,8 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from portal.branches.models import Branch
 from portal.extensions import db
 from portal.ids import as_id, page_arg
 from portal.review.services import ReviewError
@@ -22,9 +21,9 @@ PAGE_SIZE = 20
 def _listing() -> activities.Listing:
     args = request.args
     place_id = as_id(args.get("place"))
-    place = db.session.get(Branch, place_id) if place_id is not None else None
-    if place is not None and (place.level not in ("city", "county") or not place.is_open):
-        place = None
+    place = None
+    if place_id is not None:  # one of the places offered, or none (no query: cached)
+        place = next((p for p in activities.listing_places() if p.id == place_id), None)
     day = None
     try:
         day = date.fromisoformat(args.get("date") or "")
@@ -37,11 +36,17 @@ def _listing() -> activities.Listing:
 @bp.get("/activities")
 def activity_list():
     listing = _listing()
-    stmt = activities.public_activities(listing)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page_arg(), pages)
-    items = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    page = page_arg()
+    # One more than a page says whether a next page exists: no count of the whole list.
+    items = list(
+        db.session.scalars(
+            activities.public_activities(listing)
+            .options(joinedload(VolunteerActivity.branch))
+            .limit(PAGE_SIZE + 1)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    more = len(items) > PAGE_SIZE
     args = {
         k: v
         for k, v in {
@@ -53,13 +58,12 @@ def activity_list():
     }
     return render_template(
         "volunteering/activities.html",
-        items=items,
+        items=items[:PAGE_SIZE],
         listing=listing,
         places=activities.listing_places(),
         areas=services.SERVICE_AREAS,
         page=page,
-        pages=pages,
-        total=total,
+        more=more,
         filter_args=args,
     )
 

@@ -24,7 +24,7 @@ from portal.cards.services import (
 from portal.extensions import db
 from portal.numbering.services import next_number
 from portal.review.services import ReviewError
-from portal.timeutil import today_local
+from portal.timeutil import today_local, utcnow
 from portal.volunteering.service_models import HOURS_CONFIRMED, ServiceCertificate, ServiceHours
 from portal.volunteering.services import SERVICE_AREAS
 from portal.volunteering.stars import hours_text
@@ -133,3 +133,43 @@ register_card_kind(
         by_number=_by_number,
     )
 )
+
+
+def find_for_staff(actor, number: str) -> ServiceCertificate | None:
+    """The certificate with this number if its issuing branch is in the actor's scope."""
+    from portal.branches.scope import REVIEW_ROLES, in_scope
+
+    number = (number or "").strip().upper()
+    if not number or len(number) > 40:
+        return None
+    found = db.session.scalar(select(ServiceCertificate).where(ServiceCertificate.number == number))
+    if found is None or not in_scope(actor, found.branch, REVIEW_ROLES):
+        return None
+    return found
+
+
+def revoke(actor, certificate: ServiceCertificate, reason: str) -> None:
+    """Mark a certificate revoked (a mistake, hours withdrawn) with a reason, audited; the
+    public page then says so."""
+    from portal import audit
+    from portal.branches.scope import REVIEW_ROLES, acting_role
+    from portal.volunteering.hours import check_reason
+
+    role = acting_role(actor, certificate.branch, REVIEW_ROLES)
+    if role is None:
+        raise ReviewError(_l("You cannot change this certificate."))
+    if certificate.revoked_at is not None:
+        raise ReviewError(_l("This certificate has already been revoked."))
+    reason = check_reason(reason)
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    audit.record(
+        "service_certificate_revoked",
+        actor=actor,
+        actor_role=role,
+        branch_id=certificate.branch_id,
+        object_kind="service_certificate",
+        object_id=certificate.id,
+        changes={"number": certificate.number, "reason": reason},
+    )
+    db.session.flush()

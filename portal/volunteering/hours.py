@@ -26,6 +26,7 @@ from portal.volunteering.service_models import (
     HOURS_PENDING,
     ServiceHours,
     ShiftSignup,
+    VolunteerServiceArea,
     VolunteerServiceTotal,
     VolunteerServiceYear,
 )
@@ -105,10 +106,11 @@ def _insert():
     return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def credit(volunteer, started_at: datetime, delta: int) -> tuple[int, int]:
+def credit(volunteer, started_at: datetime, area: str, delta: int) -> tuple[int, int]:
     """Add `delta` confirmed minutes (may be negative: an adjustment) to the volunteer's
-    running totals: lifetime and the service's local year. One upsert each, so two
-    confirmations at once both count. Returns the lifetime total before and after."""
+    running totals: lifetime, per service area and the service's local year. One upsert
+    each, so two confirmations at once both count. Returns the lifetime total before
+    and after."""
     if delta == 0:
         total = db.session.get(VolunteerServiceTotal, volunteer.id)
         now = total.minutes if total else 0
@@ -139,10 +141,19 @@ def credit(volunteer, started_at: datetime, delta: int) -> tuple[int, int]:
         },
     )
     db.session.execute(ystmt, execution_options={"synchronize_session": False})
+    astmt = insert(VolunteerServiceArea).values(
+        volunteer_id=volunteer.id, service_area=area, minutes=delta
+    )
+    astmt = astmt.on_conflict_do_update(
+        index_elements=["volunteer_id", "service_area"],
+        set_={"minutes": VolunteerServiceArea.minutes + astmt.excluded.minutes},
+    )
+    db.session.execute(astmt, execution_options={"synchronize_session": False})
     # The upserts went round the identity map: rows already loaded are stale now.
     for model, key in (
         (VolunteerServiceTotal, volunteer.id),
         (VolunteerServiceYear, (volunteer.id, year)),
+        (VolunteerServiceArea, (volunteer.id, area)),
     ):
         loaded = db.session.identity_map.get(db.session.identity_key(model, key))
         if loaded is not None:
@@ -171,7 +182,7 @@ def confirm(actor, entries: list[ServiceHours], branch) -> int:
         entry.status = HOURS_CONFIRMED
         entry.confirmed_at = now
         entry.confirmed_by_id = actor.id
-        before, after = credit(entry.volunteer, entry.started_at, entry.minutes)
+        before, after = credit(entry.volunteer, entry.started_at, entry.service_area, entry.minutes)
         _announce(entry.volunteer, before, after, entry.title, entry.minutes)
         done += 1
     if done:
@@ -211,7 +222,7 @@ def adjust(actor, entry: ServiceHours, minutes: int, reason: str, branch) -> Non
     entry.minutes = minutes
     entry.adjust_reason = reason
     if entry.status == HOURS_CONFIRMED:
-        credit(entry.volunteer, entry.started_at, minutes - old)
+        credit(entry.volunteer, entry.started_at, entry.service_area, minutes - old)
     audit.record(
         "service_hours_adjusted",
         actor=actor,
@@ -245,7 +256,7 @@ def confirm_claim_hours(claim, actor) -> ServiceHours:
     )
     db.session.add(entry)
     db.session.flush()
-    before, after = credit(volunteer, started, claim.minutes)
+    before, after = credit(volunteer, started, claim.service_area, claim.minutes)
     if stars_for(after) > stars_for(before):
         notices.new_star(volunteer, stars_for(after))
     return entry
@@ -263,29 +274,51 @@ class Summary:
 
 
 def summary(volunteer, year: int) -> Summary:
-    from sqlalchemy import func
+    """The volunteer's figures from the running totals, in one statement whatever the
+    length of their history: confirmed minutes per area, with the lifetime total, this
+    year's and what is still pending (a partial index of pending entries) beside them."""
+    from sqlalchemy import func, literal, union_all
 
-    total = db.session.get(VolunteerServiceTotal, volunteer.id)
-    this_year = db.session.get(VolunteerServiceYear, (volunteer.id, year))
-    rows = db.session.execute(
-        select(ServiceHours.status, ServiceHours.service_area, func.sum(ServiceHours.minutes))
-        .where(ServiceHours.volunteer_id == volunteer.id)
-        .group_by(ServiceHours.status, ServiceHours.service_area)
-    ).all()
-    by_area = sorted(
-        ((area, int(m)) for status, area, m in rows if status == HOURS_CONFIRMED),
-        key=lambda r: -r[1],
+    def scalar(stmt):
+        return stmt.scalar_subquery()
+
+    total = scalar(
+        select(VolunteerServiceTotal.minutes).where(
+            VolunteerServiceTotal.volunteer_id == volunteer.id
+        )
     )
-    pending = sum(int(m) for status, _a, m in rows if status == HOURS_PENDING)
+    this_year = scalar(
+        select(VolunteerServiceYear.minutes).where(
+            VolunteerServiceYear.volunteer_id == volunteer.id, VolunteerServiceYear.year == year
+        )
+    )
+    pending = scalar(
+        select(func.sum(ServiceHours.minutes)).where(
+            ServiceHours.volunteer_id == volunteer.id, ServiceHours.status == HOURS_PENDING
+        )
+    )
+    # Row kind 0: the three figures; kind 1: one row per service area.
+    figures = select(literal(0).label("kind"), literal("").label("area"), total, this_year, pending)
+    areas = select(
+        literal(1),
+        VolunteerServiceArea.service_area,
+        VolunteerServiceArea.minutes,
+        literal(0),
+        literal(0),
+    ).where(VolunteerServiceArea.volunteer_id == volunteer.id)
+    rows = db.session.execute(union_all(figures, areas)).all()
+    head = next(r for r in rows if r[0] == 0)
     return Summary(
-        total=total.minutes if total else 0,
-        this_year=this_year.minutes if this_year else 0,
-        pending=pending,
-        by_area=by_area,
+        total=int(head[2] or 0),
+        this_year=int(head[3] or 0),
+        pending=int(head[4] or 0),
+        by_area=sorted(
+            ((r[1], int(r[2])) for r in rows if r[0] == 1 and r[2]), key=lambda r: -r[1]
+        ),
     )
 
 
-HISTORY_PAGE = 50
+HISTORY_PAGE = 25
 
 
 def history(volunteer, page: int = 1):

@@ -2,12 +2,14 @@
 two dashboard indicators (active volunteers this year, confirmed hours this year),
 all read from the running totals and the confirmed ledger, in whole minutes."""
 
+from typing import NamedTuple
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, literal_column, select
-from sqlalchemy.orm import joinedload
 
+from portal.accounts.models import RealNameProfile
 from portal.admin.indicators import register_indicator
-from portal.branches.models import Branch
+from portal.branches.models import Branch, name_in
 from portal.branches.scope import path_under
 from portal.extensions import db
 from portal.volunteering.models import Volunteer
@@ -20,30 +22,44 @@ from portal.volunteering.service_models import (
 RANKING_SIZE = 100
 
 
-def ranking(branch: Branch, year: int, limit: int = RANKING_SIZE) -> list[VolunteerServiceYear]:
+class RankRow(NamedTuple):
+    volunteer_id: int
+    number: str
+    minutes: int
+    full_name: str | None
+    branch_zh: str
+    branch_en: str
+
+    def branch_name(self, locale: str) -> str:
+        return name_in(locale, self.branch_zh, self.branch_en)
+
+
+def ranking(branch: Branch, year: int, limit: int = RANKING_SIZE) -> list[RankRow]:
     """The volunteers of `branch` and every branch under it with the most confirmed
     minutes in `year`, most first (ties: the later-registered volunteer id first, the
-    order of the ranking index, so a province's top list is read off the index)."""
-    return list(
-        db.session.scalars(
-            select(VolunteerServiceYear)
-            .join(Branch, Branch.id == VolunteerServiceYear.branch_id)
-            .where(
-                VolunteerServiceYear.year == year,
-                VolunteerServiceYear.minutes > 0,
-                path_under(branch.path),
-            )
-            .order_by(
-                VolunteerServiceYear.minutes.desc(),
-                VolunteerServiceYear.volunteer_id.desc(),
-            )
-            .limit(limit)
-            .options(
-                joinedload(VolunteerServiceYear.volunteer).joinedload(Volunteer.user),
-                joinedload(VolunteerServiceYear.volunteer).joinedload(Volunteer.branch),
-            )
+    order of the ranking index, so a province's top list is read off the index). Plain
+    rows in one statement: a page of a hundred needs no objects."""
+    rows = db.session.execute(
+        select(
+            VolunteerServiceYear.volunteer_id,
+            Volunteer.number,
+            VolunteerServiceYear.minutes,
+            RealNameProfile.full_name,
+            Branch.name_zh,
+            Branch.name_en,
         )
+        .join(Branch, Branch.id == VolunteerServiceYear.branch_id)
+        .join(Volunteer, Volunteer.id == VolunteerServiceYear.volunteer_id)
+        .outerjoin(RealNameProfile, RealNameProfile.user_id == Volunteer.user_id)
+        .where(
+            VolunteerServiceYear.year == year,
+            VolunteerServiceYear.minutes > 0,
+            path_under(branch.path),
+        )
+        .order_by(VolunteerServiceYear.minutes.desc(), VolunteerServiceYear.volunteer_id.desc())
+        .limit(limit)
     )
+    return [RankRow(*row) for row in rows]
 
 
 # --- the dashboard ---------------------------------------------------------------------

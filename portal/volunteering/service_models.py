@@ -5,7 +5,7 @@ and lifetime totals, and service certificates.
 Hours are integer minutes everywhere (a quarter hour is 15): sums stay exact.
 `ServiceHours` is the one ledger every figure reads (my service, rankings, indicators,
 certificates); a sign-up or an approved claim writes its row there.
-`VolunteerServiceTotal` and `VolunteerServiceYear` are running totals of confirmed
+`VolunteerServiceTotal`, `VolunteerServiceArea` and `VolunteerServiceYear` are running totals of confirmed
 minutes kept in the same transaction as each confirmation, so pages read one row
 instead of summing a volunteer's whole history."""
 
@@ -42,10 +42,15 @@ class VolunteerActivity(db.Model):
     """A service activity a branch (optionally one of its teams) organises."""
 
     __tablename__ = "volunteer_activities"
-    __table_args__ = (Index("ix_volunteer_activities_status_starts", "status", "starts_at"),)
+    __table_args__ = (
+        # The public listing: a place's branches, then what has not ended (see
+        # activities.public_activities); without a place, what has not ended.
+        Index("ix_volunteer_activities_branch_live", "branch_id", "status", "ends_at"),
+        Index("ix_volunteer_activities_live", "status", "ends_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"))
     team_only: Mapped[bool] = mapped_column(default=False)
     title: Mapped[str] = mapped_column(String(100))
@@ -147,6 +152,13 @@ class ServiceHours(db.Model):
     __table_args__ = (
         Index("ix_service_hours_volunteer_started", "volunteer_id", "started_at"),
         Index("ix_service_hours_branch_started", "branch_id", "started_at"),
+        # What is still waiting for each volunteer: few rows, whatever their history.
+        Index(
+            "ix_service_hours_pending_volunteer",
+            "volunteer_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         CheckConstraint("minutes >= 0", name="minutes_not_negative"),
     )
 
@@ -174,6 +186,17 @@ class VolunteerServiceTotal(db.Model):
     __tablename__ = "volunteer_service_totals"
 
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    minutes: Mapped[int] = mapped_column(default=0)
+
+
+class VolunteerServiceArea(db.Model):
+    """A volunteer's confirmed minutes in one service area, over all time ("my service"
+    shows them without reading the volunteer's history)."""
+
+    __tablename__ = "volunteer_service_areas"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    service_area: Mapped[str] = mapped_column(String(30), primary_key=True)
     minutes: Mapped[int] = mapped_column(default=0)
 
 

@@ -6,9 +6,11 @@ only; anything outside their scope answers 404; every change is audited."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from wtforms import SubmitField
 
 from portal import audit
 from portal.branches.models import Branch
@@ -17,6 +19,7 @@ from portal.branches.scope import (
     acting_role,
     get_branch_in_scope_or_404,
     get_in_scope_or_404,
+    in_scope,
     scoped_branch_ids,
     top_grants,
 )
@@ -26,8 +29,19 @@ from portal.extensions import db
 from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
 from portal.review.services import ReviewError
+from portal.textcheck import search_text
 from portal.timeutil import to_local, today_local
-from portal.volunteering import activities, checkin, hours, notices, ranking, staff, staff_bp
+from portal.volunteering import (
+    activities,
+    certificates,
+    checkin,
+    claims,  # noqa: F401  (registers the review kind)
+    hours,
+    notices,
+    ranking,
+    staff,
+    staff_bp,
+)
 from portal.volunteering.activities import ActivityDetails, local_to_utc, shift_times
 from portal.volunteering.service_forms import (
     ActionForm,
@@ -491,6 +505,9 @@ def export_roster(shift_id: int):
 # --- hours ranking -----------------------------------------------------------------------
 
 
+CHILDREN_MAX = 200
+
+
 def _ranking_branch() -> Branch:
     value = request.args.get("branch")
     if value:
@@ -507,13 +524,21 @@ def hours_ranking():
     branch = _ranking_branch()
     year = today_local().year
     rows = ranking.ranking(branch, year)
+    children = db.session.scalars(
+        select(Branch)
+        .where(Branch.parent_id == branch.id, Branch.closed_at.is_(None))
+        .order_by(Branch.path)
+        .limit(CHILDREN_MAX)
+    )
+    parent = branch.parent if in_scope(current_user, branch.parent, REVIEW_ROLES) else None
     return render_template(
         "volunteering/staff_hours.html",
         branch=branch,
         year=year,
         rows=rows,
         hours_text=hours_text,
-        branches=_branch_choices(),
+        children=list(children),
+        parent=parent,
     )
 
 
@@ -535,17 +560,56 @@ def export_hours():
     locale = str(get_locale())
     header = [_("Rank"), _("Volunteer number"), _("Name"), _("Branch"), _("Hours this year")]
     rows = [
-        (
-            i,
-            r.volunteer.number,
-            r.volunteer.user.profile.full_name if r.volunteer.user.profile else "",
-            r.volunteer.branch.name(locale),
-            hours_text(r.minutes),
-        )
+        (i, r.number, r.full_name or "", r.branch_name(locale), hours_text(r.minutes))
         for i, r in enumerate(ranking.ranking(branch, year, limit=10_000), 1)
     ]
     return export_response(_fmt(), f"volunteer-hours-{year}", header, rows, title=_("Hours"))
 
 
-# Imported for their registrations (review kind, card kind, indicators).
-from portal.volunteering import certificates, claims  # noqa: E402,F401
+# --- certificates ------------------------------------------------------------------------
+
+
+class RevokeForm(ReasonForm):
+    submit = SubmitField(_l("Revoke the certificate"))
+
+
+@staff_bp.get("/certificates")
+@staff_required(REVIEW_ROLES)
+def certificate_lookup(form=None):
+    number = search_text(request.args.get("number"), 40)
+    found = certificates.find_for_staff(current_user, number) if number else None
+    return render_template(
+        "volunteering/staff_certificate.html",
+        number=number,
+        certificate=found,
+        hours_text=hours_text,
+        form=form or RevokeForm(formdata=None),
+    )
+
+
+@staff_bp.post("/certificates/<int:certificate_id>/revoke")
+@staff_required(REVIEW_ROLES)
+def revoke_certificate(certificate_id: int):
+    from portal.volunteering.service_models import ServiceCertificate
+
+    certificate = get_in_scope_or_404(
+        ServiceCertificate, certificate_id, current_user, REVIEW_ROLES
+    )
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            certificates.revoke(current_user, certificate, form.reason.data)
+        except ReviewError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The certificate has been revoked."), "success")
+            return redirect(url_for(".certificate_lookup", number=certificate.number))
+    return render_template(
+        "volunteering/staff_certificate.html",
+        number=certificate.number,
+        certificate=certificate,
+        hours_text=hours_text,
+        form=form,
+    )
