@@ -19,7 +19,7 @@ from portal.review import kinds as review_kinds
 from portal.review.inbox import PAGE_SIZE
 from portal.timeutil import utcnow
 from tests.conftest import statements_run, transaction_ends
-from tests.test_review_separation import FIELDS
+from tests.test_review_separation import required_fields
 
 # The session read, the page's labels, the page's keys.
 FIXED = 3
@@ -37,12 +37,13 @@ def pending(app, make_user):
         items = []
         for _ in range(n):
             when = utcnow() - timedelta(minutes=10_000 - next(_AGES))
+            applicant = make_user()
             item = kind.model(
-                user_id=make_user().id,
+                user_id=applicant.id,
                 branch_id=branch.id,
                 created_at=when,
                 submitted_at=when,
-                **FIELDS.get(key, {}),
+                **required_fields(key, applicant, branch),
             )
             db.session.add(item)
             items.append(item)

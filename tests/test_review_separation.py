@@ -88,12 +88,17 @@ def _next_code() -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def application(key: str, applicant, branch):
-    kind = review_kinds.get_kind(key)
+def required_fields(key: str, applicant, branch) -> dict:
+    """The columns kind `key` requires for one new item of `applicant` at `branch`."""
     fields = FIELDS.get(key, {})
     if callable(fields):
         fields = fields(applicant, branch)
-    fields = {k: v() if callable(v) else v for k, v in fields.items()}
+    return {k: v() if callable(v) else v for k, v in fields.items()}
+
+
+def application(key: str, applicant, branch):
+    kind = review_kinds.get_kind(key)
+    fields = required_fields(key, applicant, branch)
     item = kind.model(user_id=applicant.id, branch_id=branch.id, **fields)
     db.session.add(item)
     db.session.commit()
