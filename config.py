@@ -59,6 +59,11 @@ class Config:
     MEMBERSHIP_TERM_YEARS = _env_int("MEMBERSHIP_TERM_YEARS", 3)
     # Volunteer hours: how many minutes past a shift's length a stay still counts.
     VOLUNTEER_HOURS_GRACE_MINUTES = _env_int("VOLUNTEER_HOURS_GRACE_MINUTES", 30)
+    # First-aid classes: how long a freed seat is held for the head of the waitlist.
+    TRAINING_OFFER_HOURS = _env_int("TRAINING_OFFER_HOURS", 24)
+    # The portal's own address, for full links in SMS sent by cron commands (no request
+    # to take it from); empty: the SMS carries the path only.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
     # Visitors: a signed cookie; signed-in people: server-side sessions (both in one
     # cookie, see portal/sessions.py). A visitor's cookie is refused once older than

@@ -52,7 +52,7 @@ def phone_key(phone: str) -> str:
 
 
 def offer_hours() -> int:
-    return int(current_app.config.get("TRAINING_OFFER_HOURS", 24))
+    return int(current_app.config["TRAINING_OFFER_HOURS"])
 
 
 def active_booking(session_id: int, person_key: str) -> Booking | None:

@@ -16,7 +16,7 @@ def link(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
     with current_app.test_request_context():
         path = url_for(endpoint, **values)
-    return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + path
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def _locale(booking_or_user) -> str:
