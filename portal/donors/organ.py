@@ -133,11 +133,14 @@ def _check(choices: dict, family: dict) -> None:
 
 def _version(reg: OrganRegistration, choices: dict | None, family: dict | None, action=REGISTERED):
     number = (latest_version(reg).version if reg.versions else 0) + 1
-    version = OrganWishVersion(registration=reg, version=number, action=action)
+    version = OrganWishVersion(version=number, action=action)
     version.choices = choices
     version.family = family
     try:
         with db.session.begin_nested():  # two windows saving at once: one wins
+            # Linked only inside the savepoint: begin_nested() flushes on entry, and a
+            # version already in reg.versions but not yet added would be skipped there.
+            version.registration = reg
             db.session.add(version)
     except IntegrityError:
         raise OrganError(CHANGED_ELSEWHERE) from None
