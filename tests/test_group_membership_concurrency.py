@@ -39,14 +39,14 @@ def _run(app, n: int, work) -> list:
     outcomes: list = []
 
     def one(i: int) -> None:
-        try:
-            with app.app_context():
+        with app.app_context():  # its teardown ends the session, committed or not
+            try:
                 barrier.wait(timeout=30)
                 outcomes.append(work(i))
                 db.session.commit()
-        except Exception as exc:  # surfaced by the caller
-            outcomes.append(exc)
-            db.session.rollback()
+            except Exception as exc:  # surfaced by the caller
+                outcomes.append(exc)
+                db.session.rollback()
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
