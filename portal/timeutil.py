@@ -1,6 +1,6 @@
 """Times are stored in UTC and shown in Asia/Shanghai."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,3 +20,9 @@ def to_local(value: datetime) -> datetime:
 
 def today_local() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def local_to_utc(day: date, at: time = time.min) -> datetime:
+    """A wall-clock time in Asia/Shanghai (midnight by default) as the naive UTC the
+    columns store."""
+    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)

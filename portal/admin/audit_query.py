@@ -7,7 +7,7 @@ the user's audit scope can never be returned, whatever the filters say.
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
@@ -19,7 +19,7 @@ from portal.audit.models import AuditEntry
 from portal.branches.models import Branch
 from portal.branches.scope import AUDIT_ROLES, is_national_admin, path_under, scoped_branch_ids
 from portal.extensions import db
-from portal.timeutil import SHANGHAI
+from portal.timeutil import local_to_utc
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -154,10 +154,6 @@ def compact_changes(changes: dict | None, limit: int | None = None) -> str:
     return text
 
 
-def local_day_start_utc(day: date) -> datetime:
-    """Midnight of `day` in Asia/Shanghai, as the naive UTC the columns store."""
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
-
 
 @dataclass(frozen=True)
 class AuditSearch:
@@ -272,9 +268,9 @@ def search_statement(user, search: AuditSearch) -> Select:
             return stmt.where(False)
         stmt = stmt.where(path_under(chosen.path))
     if search.date_from:
-        stmt = stmt.where(AuditEntry.at >= local_day_start_utc(search.date_from))
+        stmt = stmt.where(AuditEntry.at >= local_to_utc(search.date_from))
     if search.date_to:
-        stmt = stmt.where(AuditEntry.at < local_day_start_utc(search.date_to + timedelta(days=1)))
+        stmt = stmt.where(AuditEntry.at < local_to_utc(search.date_to + timedelta(days=1)))
     return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 

@@ -23,10 +23,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, case, func, literal_column, select
 
 from portal.accounts.models import User
-from portal.admin.audit_query import local_day_start_utc
 from portal.branches.models import Branch
 from portal.branches.scope import path_under
 from portal.extensions import cache, db
+from portal.timeutil import local_to_utc
 
 NOT_LIVE_NOTE = _l("Recorded once the feature is live.")
 
@@ -88,7 +88,7 @@ def chosen_indicator(key: str | None) -> Indicator:
 def year_windows(year: int) -> tuple[datetime, datetime, datetime]:
     """Starts of last year, this year and next year in Asia/Shanghai, as naive UTC:
     2026 begins at 2025-12-31 16:00 UTC."""
-    return tuple(local_day_start_utc(date(y, 1, 1)) for y in (year - 1, year, year + 1))
+    return tuple(local_to_utc(date(y, 1, 1)) for y in (year - 1, year, year + 1))
 
 
 def total(indicator: Indicator, branch_ids: Select, start: datetime, end: datetime) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.branches.models import Branch
 from portal.extensions import db
-from portal.timeutil import today_local, utcnow
+from portal.timeutil import local_to_utc, today_local, utcnow
 from portal.volunteering import activities, certificates, claims, hours
 from portal.volunteering.models import Volunteer
 from portal.volunteering.service_models import (
@@ -26,6 +26,7 @@ from portal.volunteering.service_models import (
     VolunteerActivity,
     VolunteerShift,
 )
+from portal.volunteering.signups import sign_up
 
 ORGANISER = "13800000005"  # 渭滨区 officer
 CITIZEN = "13900000002"  # 李建国
@@ -94,7 +95,7 @@ def _new(branch, title, area, address, text, contact, shift_specs, status=PUBLIS
         description=text,
         service_area=area,
         address=address,
-        signup_deadline=activities.local_to_utc(first_day - timedelta(days=1), time(20, 0)),
+        signup_deadline=local_to_utc(first_day - timedelta(days=1), time(20, 0)),
         contact_name=contact[0],
         contact_phone=contact[1],
         status=status,
@@ -132,8 +133,6 @@ def load() -> list[str]:
             made.append(_new(branch, title, area, address, text, contact, shifts))
     # 李建国 signs up for the first 博爱家园 shift.
     first = made[0].shifts[0]
-    from portal.volunteering.signups import sign_up
-
     sign_up(citizen, first)
     _past_activity(weibin, organiser)
     today = today_local()
@@ -187,7 +186,7 @@ def _past_activity(weibin: Branch, organiser: User) -> None:
         hours.credit(volunteer, entry.started_at, entry.service_area, entry.minutes)
     # 李建国 has served before the portal existed: 96 confirmed hours on record.
     citizen = _volunteer(CITIZEN)
-    earlier = activities.local_to_utc(date(today_local().year, 1, 6), time(9, 0))
+    earlier = local_to_utc(date(today_local().year, 1, 6), time(9, 0))
     db.session.add(
         ServiceHours(
             volunteer_id=citizen.id,

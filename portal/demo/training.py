@@ -13,7 +13,7 @@ from portal.accounts.models import User
 from portal.demo.accounts import demo_citizen
 from portal.demo.workbench import _by_code, _reviewer
 from portal.extensions import db
-from portal.timeutil import today_local, utcnow
+from portal.timeutil import local_to_utc, today_local, utcnow
 from portal.training import booking as booking_svc
 from portal.training import results, sessions
 from portal.training.catalogue import course_by_code, ensure_catalogue
@@ -141,8 +141,8 @@ def _finished_class() -> None:
         session.days.append(
             ClassDay(
                 day_no=n + 1,
-                starts_at=sessions.local_to_utc(day, time(8, 30)),
-                ends_at=sessions.local_to_utc(day, time(17, 0)),
+                starts_at=local_to_utc(day, time(8, 30)),
+                ends_at=local_to_utc(day, time(17, 0)),
             )
         )
     session.starts_at, session.ends_at = session.days[0].starts_at, session.days[-1].ends_at

@@ -12,6 +12,7 @@ from sqlalchemy import Integer, literal_column, select
 
 from portal import audit
 from portal.admin.indicators import register_indicator
+from portal.branches.models import Branch
 from portal.branches.scope import REVIEW_ROLES, acting_role, path_under
 from portal.cards.services import (
     CardKind,
@@ -139,8 +140,6 @@ def refresher_for(certificate: Certificate, now) -> ClassSession | None:
     """The soonest public session of the same course with seats, in the city (or the
     branch above) of the issuing branch."""
     area = certificate.branch.parent or certificate.branch
-    from portal.branches.models import Branch
-
     return db.session.scalar(
         select(ClassSession)
         .join(Branch, Branch.id == ClassSession.branch_id)

@@ -3,7 +3,7 @@ cancelling a whole session (everyone booked is told). Services flush only."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ from portal.branches.signals import branch_moved
 from portal.capacity.seats import give_back_seats, take_seats
 from portal.extensions import cache, db
 from portal.textcheck import has_hidden_characters
-from portal.timeutil import SHANGHAI, to_local, utcnow
+from portal.timeutil import local_to_utc, to_local, utcnow
 from portal.training import notify, waitlist
 from portal.training.booking import offer_hours
 from portal.training.errors import TrainingError
@@ -40,10 +40,6 @@ MAX_DAYS = 5
 MAX_CAPACITY = 500
 PAGE_SIZE = 10  # a phone screen or three: more is a next page away
 
-
-def local_to_utc(day: date, at: time) -> datetime:
-    """A wall-clock time in Asia/Shanghai as the naive UTC the columns store."""
-    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal import audit
+from portal.accounts.phone import mask_phone
 from portal.branches.models import Branch
 from portal.branches.scope import (
     REVIEW_ROLES,
     acting_role,
     get_branch_in_scope_or_404,
     get_in_scope_or_404,
+    in_scope,
     refuse_404,
     scope_clause,
     scoped_branch_ids,
@@ -316,8 +318,6 @@ def export(session_id: int):
 
 
 def _masked(phone: str) -> str:
-    from portal.accounts.phone import mask_phone
-
     return mask_phone(phone) if phone else ""
 
 
@@ -355,8 +355,6 @@ def checkin(token: str):
     if b is None:
         abort(404)
     session = b.session
-    from portal.branches.scope import in_scope
-
     if not in_scope(current_user, session.branch, REVIEW_ROLES):
         refuse_404(current_user, "class_booking", b.id, session.branch)
     today = to_local(utcnow()).date()

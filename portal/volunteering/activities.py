@@ -4,7 +4,7 @@
 Services take plain values, add and flush only; the views commit."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
 from flask_babel import lazy_gettext as _l
@@ -12,13 +12,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.admin.audit_query import local_day_start_utc
 from portal.branches.models import Branch, name_in
 from portal.branches.scope import REVIEW_ROLES, acting_role, covers, path_under, scope_clause
 from portal.extensions import cache, db
 from portal.review.services import ReviewError
 from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
-from portal.timeutil import SHANGHAI, utcnow
+from portal.timeutil import local_to_utc, utcnow
 from portal.volunteering.models import VolunteerTeam
 from portal.volunteering.service_models import (
     ACTIVITY_STATES,
@@ -32,6 +31,7 @@ from portal.volunteering.service_models import (
     VolunteerShift,
 )
 from portal.volunteering.services import MIN_AGE, SERVICE_AREAS
+from portal.volunteering.signups import release
 
 STATE_LABELS = {
     DRAFT: _l("Draft"),
@@ -68,10 +68,6 @@ class ActivityDetails:
     team_id: int | None = None
     team_only: bool = False
 
-
-def local_to_utc(day: date, at: time) -> datetime:
-    """A wall-clock time in Asia/Shanghai as the naive UTC the columns store."""
-    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 def shift_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
@@ -250,8 +246,6 @@ def cancel(actor, activity: VolunteerActivity, reason: str) -> list[ShiftSignup]
         raise ReviewError(_l("Please write the reason (at most 200 characters)."))
     if activity.status not in (DRAFT, PUBLISHED):
         raise ReviewError(_l("This activity has already been cancelled or finished."))
-    from portal.volunteering.signups import release  # signups imports this module
-
     signups = list(
         db.session.scalars(
             select(ShiftSignup)
@@ -327,7 +321,7 @@ def public_activities(listing: Listing, now: datetime | None = None):
     if listing.area in SERVICE_AREAS:
         stmt = stmt.where(VolunteerActivity.service_area == listing.area)
     if listing.day is not None:
-        start = local_day_start_utc(listing.day)
+        start = local_to_utc(listing.day)
         stmt = stmt.where(
             VolunteerActivity.starts_at < start + timedelta(days=1),
             VolunteerActivity.ends_at >= start,

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.admin.audit_query import local_day_start_utc
+from portal import audit
+from portal.branches.scope import REVIEW_ROLES, acting_role, in_scope
 from portal.cards.services import (
     CardKind,
     PublicCard,
@@ -24,7 +25,8 @@ from portal.cards.services import (
 from portal.extensions import db
 from portal.numbering.services import next_number
 from portal.review.services import ReviewError
-from portal.timeutil import today_local, utcnow
+from portal.timeutil import local_to_utc, today_local, utcnow
+from portal.volunteering.hours import check_reason
 from portal.volunteering.service_models import HOURS_CONFIRMED, ServiceCertificate, ServiceHours
 from portal.volunteering.services import SERVICE_AREAS
 from portal.volunteering.stars import hours_text
@@ -35,8 +37,8 @@ KIND = "service_certificate"
 def confirmed_in_period(volunteer, period_from: date, period_to: date) -> tuple[int, list[str]]:
     """Confirmed minutes of service that took place from `period_from` to `period_to`
     (Asia/Shanghai days, both included), and the service areas, most hours first."""
-    start = local_day_start_utc(period_from)
-    end = local_day_start_utc(period_to + timedelta(days=1))
+    start = local_to_utc(period_from)
+    end = local_to_utc(period_to + timedelta(days=1))
     rows = db.session.execute(
         select(ServiceHours.service_area, func.sum(ServiceHours.minutes))
         .where(
@@ -137,8 +139,6 @@ register_card_kind(
 
 def find_for_staff(actor, number: str) -> ServiceCertificate | None:
     """The certificate with this number if its issuing branch is in the actor's scope."""
-    from portal.branches.scope import REVIEW_ROLES, in_scope
-
     number = (number or "").strip().upper()
     if not number or len(number) > 40:
         return None
@@ -151,10 +151,6 @@ def find_for_staff(actor, number: str) -> ServiceCertificate | None:
 def revoke(actor, certificate: ServiceCertificate, reason: str) -> None:
     """Mark a certificate revoked (a mistake, hours withdrawn) with a reason, audited; the
     public page then says so."""
-    from portal import audit
-    from portal.branches.scope import REVIEW_ROLES, acting_role
-    from portal.volunteering.hours import check_reason
-
     role = acting_role(actor, certificate.branch, REVIEW_ROLES)
     if role is None:
         raise ReviewError(_l("You cannot change this certificate."))

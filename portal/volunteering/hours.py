@@ -6,7 +6,7 @@ All arithmetic is whole minutes (integers): no float ever touches a total.
 Services add and flush only; the views commit."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from portal.branches.scope import REVIEW_ROLES, acting_role
 from portal.extensions import db
 from portal.review.services import ReviewError
 from portal.textcheck import has_hidden_characters
-from portal.timeutil import to_local, utcnow
+from portal.timeutil import local_to_utc, to_local, utcnow
 from portal.volunteering import notices
 from portal.volunteering.service_models import (
     HOURS_CONFIRMED,
@@ -239,9 +239,7 @@ def confirm_claim_hours(claim, actor) -> ServiceHours:
     """An approved offline claim becomes a confirmed entry (inside the deciding
     transaction), counted at once."""
     volunteer = claim.volunteer
-    from portal.admin.audit_query import local_day_start_utc
-
-    started = local_day_start_utc(claim.served_on) + timedelta(hours=9)
+    started = local_to_utc(claim.served_on, time(9, 0))
     entry = ServiceHours(
         volunteer_id=volunteer.id,
         branch_id=volunteer.branch_id,

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from portal.admin.audit_query import local_day_start_utc
 from portal.extensions import db
-from portal.timeutil import today_local, utcnow
+from portal.timeutil import local_to_utc, today_local, utcnow
 from portal.volunteering import notices
 from portal.volunteering.service_models import (
     PUBLISHED,
@@ -23,7 +22,7 @@ from portal.volunteering.service_models import (
 def send_reminders(today: date | None = None) -> int:
     """Queue tomorrow's reminders not yet sent; commits each; returns how many."""
     tomorrow = (today or today_local()) + timedelta(days=1)
-    start = local_day_start_utc(tomorrow)
+    start = local_to_utc(tomorrow)
     ids = list(
         db.session.scalars(
             select(ShiftSignup.id)

@@ -30,7 +30,7 @@ from portal.ids import as_id, page_arg
 from portal.permissions import staff_required
 from portal.review.services import ReviewError
 from portal.textcheck import search_text
-from portal.timeutil import to_local, today_local
+from portal.timeutil import local_to_utc, to_local, today_local
 from portal.volunteering import (
     activities,
     certificates,
@@ -42,7 +42,8 @@ from portal.volunteering import (
     staff,
     staff_bp,
 )
-from portal.volunteering.activities import ActivityDetails, local_to_utc, shift_times
+from portal.volunteering.activities import ActivityDetails, shift_times
+from portal.volunteering.models import Volunteer
 from portal.volunteering.service_forms import (
     ActionForm,
     ActivityForm,
@@ -56,6 +57,7 @@ from portal.volunteering.service_models import (
     ACTIVITY_STATES,
     HOURS_PENDING,
     SIGNED_UP,
+    ServiceCertificate,
     ShiftSignup,
     VolunteerActivity,
     VolunteerShift,
@@ -339,8 +341,6 @@ def _count(shift, condition) -> int:
 
 
 def _roster(shift) -> list[ShiftSignup]:
-    from portal.volunteering.models import Volunteer
-
     return list(
         db.session.scalars(
             select(ShiftSignup)
@@ -590,8 +590,6 @@ def certificate_lookup(form=None):
 @staff_bp.post("/certificates/<int:certificate_id>/revoke")
 @staff_required(REVIEW_ROLES)
 def revoke_certificate(certificate_id: int):
-    from portal.volunteering.service_models import ServiceCertificate
-
     certificate = get_in_scope_or_404(
         ServiceCertificate, certificate_id, current_user, REVIEW_ROLES
     )
