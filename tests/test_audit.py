@@ -292,7 +292,8 @@ def test_each_audited_action_appears_with_its_label(client, login, world):
 
 def test_every_action_the_portal_writes_has_a_label():
     """An action without a label shows raw in the log and cannot be picked in its filter.
-    Reads every audit.record / record_for_person call with a literal action in portal/."""
+    Reads every audit.record / record_for_person / record_export call with a literal
+    action in portal/."""
     import ast
     import pathlib
 
@@ -302,7 +303,7 @@ def test_every_action_the_portal_writes_has_a_label():
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name = getattr(node.func, "attr", getattr(node.func, "id", None))
-            if name not in ("record", "record_for_person"):
+            if name not in ("record", "record_for_person", "record_export"):
                 continue
             first = node.args[0]
             # A literal, or a choice between literals ("review_approved" if ... else ...).

@@ -177,17 +177,14 @@ def _export(fmt: str, kind, branch):
         ]
         for item in review_inbox.iter_inbox(current_user, kind, branch)
     ]
-    entry = {
-        "actor": current_user,
-        "object_kind": kind.key if kind else None,
-        "changes": {"format": fmt, "rows": len(rows)},
-    }
-    if branch is not None:
-        role = acting_role(current_user, branch, REVIEW_ROLES)
-        audit.record("inbox_exported", actor_role=role, branch_id=branch.id, **entry)
-    else:
-        # The whole inbox: logged at each top branch the reviewer covers.
-        audit.record_for_person("inbox_exported", current_user, REVIEW_ROLES, **entry)
+    audit.record_export(
+        "inbox_exported",
+        current_user,
+        REVIEW_ROLES,
+        branch,
+        object_kind=kind.key if kind else None,
+        changes={"format": fmt, "rows": len(rows)},
+    )
     db.session.commit()
     return export_response(fmt, "inbox", header, rows, title=_("Inbox"))
 

@@ -6,6 +6,7 @@ from portal.audit import refusals  # noqa: F401  (audits refused access)
 from portal.audit.log import (  # noqa: F401
     mask_id_numbers,
     record,
+    record_export,
     record_for_person,
     sensitive_viewed,
     top_grants,

@@ -5,7 +5,7 @@ from flask import has_request_context, request
 
 from portal.accounts.identity import mask_id_numbers_in_text
 from portal.audit.models import AuditEntry
-from portal.branches.scope import ALL_ROLES, active_grants, scope_paths
+from portal.branches.scope import ALL_ROLES, acting_role, active_grants, scope_paths
 from portal.extensions import db
 
 # Keys that must never reach the log, at any depth of `changes`, whatever a caller
@@ -99,6 +99,17 @@ def record_for_person(
     return [
         record(action, actor_role=role, branch_id=branch_id, **fields) for role, branch_id in grants
     ]
+
+
+def record_export(
+    action: str, actor, roles: frozenset[str], branch, **fields
+) -> list[AuditEntry]:
+    """Audit a staff download of a list: at the branch the list was narrowed to, or,
+    for the whole scope, at each top branch the actor covers (`record_for_person`)."""
+    if branch is not None:
+        role = acting_role(actor, branch, roles)
+        return [record(action, actor=actor, actor_role=role, branch_id=branch.id, **fields)]
+    return record_for_person(action, actor, roles, actor=actor, **fields)
 
 
 def sensitive_viewed(

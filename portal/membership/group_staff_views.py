@@ -96,20 +96,14 @@ def _export(stmt, branch):
         ]
         for g in db.session.scalars(stmt).unique()
     ]
-    entry = {
-        "actor": current_user,
-        "object_kind": groups.OBJECT_KIND,
-        "changes": {"rows": len(rows)},
-    }
-    if branch is not None:
-        audit.record(
-            "group_members_exported",
-            actor_role=acting_role(current_user, branch),
-            branch_id=branch.id,
-            **entry,
-        )
-    else:
-        audit.record_for_person("group_members_exported", current_user, ALL_ROLES, **entry)
+    audit.record_export(
+        "group_members_exported",
+        current_user,
+        ALL_ROLES,
+        branch,
+        object_kind=groups.OBJECT_KIND,
+        changes={"rows": len(rows)},
+    )
     db.session.commit()
     return csv_response("group_members", header, rows)
 

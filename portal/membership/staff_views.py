@@ -104,16 +104,14 @@ def _export(stmt, branch):
         ]
         for m in db.session.scalars(stmt).unique()
     ]
-    entry = {"actor": current_user, "object_kind": "member", "changes": {"rows": len(rows)}}
-    if branch is not None:
-        audit.record(
-            "members_exported",
-            actor_role=acting_role(current_user, branch),
-            branch_id=branch.id,
-            **entry,
-        )
-    else:
-        audit.record_for_person("members_exported", current_user, ALL_ROLES, **entry)
+    audit.record_export(
+        "members_exported",
+        current_user,
+        ALL_ROLES,
+        branch,
+        object_kind="member",
+        changes={"rows": len(rows)},
+    )
     db.session.commit()
     return csv_response("members", header, rows)
 
