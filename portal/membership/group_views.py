@@ -19,7 +19,8 @@ from portal.membership.charter import CHARTER_POINTS, CHARTER_VERSION
 from portal.membership.forms import RenewForm, ResignForm, WithdrawForm
 from portal.membership.group_forms import GroupApplyForm
 from portal.membership.services import branches_for
-from portal.review.services import ReviewError, notify_received, withdraw
+from portal.review.services import ReviewError, notify_received
+from portal.review.withdrawal import withdraw_and_say
 
 
 def _state(user) -> dict:
@@ -119,13 +120,7 @@ def group_card(group_id: int):
 def withdraw_group_application():
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    pending = groups.pending_application(current_user)
-    if pending is not None and withdraw(pending, current_user):
-        db.session.commit()
-        flash(_("Your application has been withdrawn."), "success")
-    else:
-        db.session.rollback()
-        flash(_("This application has already been decided, so it cannot be withdrawn."), "warning")
+    withdraw_and_say(groups.pending_application(current_user), current_user)
     return redirect(url_for(".groups_page"))
 
 

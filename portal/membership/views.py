@@ -17,7 +17,8 @@ from portal.membership import (
 )
 from portal.membership.charter import CHARTER_POINTS, CHARTER_VERSION
 from portal.membership.forms import ApplyForm, RenewForm, ResignForm, WithdrawForm
-from portal.review.services import ReviewError, notify_received, withdraw
+from portal.review.services import ReviewError, notify_received
+from portal.review.withdrawal import withdraw_and_say
 
 
 def _state(user) -> dict:
@@ -106,13 +107,7 @@ def card():
 def withdraw_application():
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    pending = services.pending_application(current_user)
-    if pending is not None and withdraw(pending, current_user):
-        db.session.commit()
-        flash(_("Your application has been withdrawn."), "success")
-    else:
-        db.session.rollback()
-        flash(_("This application has already been decided, so it cannot be withdrawn."), "warning")
+    withdraw_and_say(services.pending_application(current_user), current_user)
     return redirect(url_for(".join"))
 
 

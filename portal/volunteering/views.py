@@ -10,7 +10,8 @@ from portal.cards.services import qr_svg
 from portal.extensions import db
 from portal.ids import as_id
 from portal.main.my_red_cross import Section, register_section
-from portal.review.services import ReviewError, notify_received, withdraw
+from portal.review.services import ReviewError, notify_received
+from portal.review.withdrawal import withdraw_and_say
 from portal.volunteering import bp, services
 from portal.volunteering.forms import ApplyForm, EditForm, WithdrawForm
 from portal.volunteering.models import VolunteerApplication
@@ -133,12 +134,7 @@ def withdraw_application(application_id: int):
         abort(404)
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    if withdraw(application, current_user):
-        db.session.commit()
-        flash(_("Your application has been withdrawn."), "success")
-    else:
-        db.session.rollback()
-        flash(_("This application has already been decided, so it cannot be withdrawn."), "warning")
+    withdraw_and_say(application, current_user)
     return redirect(url_for("main.my_red_cross"))
 
 
