@@ -5,6 +5,7 @@ sees the expense, its photo and their share. Labels come from the catalogue."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.donations.models import Donation
@@ -46,7 +47,7 @@ def test_officer_records_gift_and_expense_donor_follows_it(
     staff.get_by_role("button", name=t("Save")).click()
     staff.wait_for_url(re.compile(r".*/admin/donations/\d+$"))
     donation = db.session.scalar(select(Donation))
-    assert staff.get_by_text(donation.receipt_number).first.is_visible()
+    expect(staff.get_by_text(donation.receipt_number).first).to_be_visible()
 
     # 2. ... and an expense of ¥400 with a photo of the handover.
     staff.goto(live_server + f"/admin/donations/projects/{home_id}")
@@ -62,7 +63,7 @@ def test_officer_records_gift_and_expense_donor_follows_it(
     )
     form.get_by_role("button", name=t("Record the expense")).click()
     staff.wait_for_url(f"**/admin/donations/projects/{home_id}")
-    assert staff.get_by_text("发放现场.png").first.is_visible()
+    expect(staff.get_by_text("发放现场.png").first).to_be_visible()
 
     # 3. The donor, on their phone without an account, follows the gift.
     page = _phone(browser).new_page()
@@ -75,9 +76,9 @@ def test_officer_records_gift_and_expense_donor_follows_it(
     page.get_by_label(t("Verification code")).fill(code)
     page.get_by_role("button", name=t("See where my gift went")).click()
     page.wait_for_url(f"**/transparency/trail/{donation.id}")
-    assert page.get_by_text("冬季棉被").first.is_visible()
-    assert page.get_by_text("¥400.00").first.is_visible()
-    assert page.get_by_role("link", name=re.compile("发放现场")).first.is_visible()
+    expect(page.get_by_text("冬季棉被").first).to_be_visible()
+    expect(page.get_by_text("¥400.00").first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("发放现场")).first).to_be_visible()
     assert no_sideways_scroll(page)
     text = page.content()
     assert "王小明" not in text and "13900001111" not in text

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.donors import eligibility
@@ -65,15 +66,15 @@ def test_marrow_booking_and_organ_wishes_on_a_phone(app, browser, live_server, m
     assert no_sideways_scroll(page)
     page.get_by_role("button", name=t("Pre-register as a donor")).click()
     # Too light, and no consent ticked: said beside the fields, what was typed kept.
-    assert page.get_by_text(re.compile("50")).first.is_visible()
+    expect(page.get_by_text(re.compile("50")).first).to_be_visible()
     assert page.get_by_label(t("First emergency contact: name")).input_value() == "张建国"
     page.get_by_label(t("Weight (kg)")).fill("62.5")
     page.locator("#health_consent").check()
     page.locator("#registry_consent").check()
     page.get_by_role("button", name=t("Pre-register as a donor")).click()
-    assert page.get_by_text(
-        t("Thank you. You are pre-registered as a stem cell donor.")
-    ).is_visible()
+    expect(
+        page.get_by_text(t("Thank you. You are pre-registered as a stem cell donor."))
+    ).to_be_visible()
     assert no_sideways_scroll(page)
 
     # 2. Eight days later the cooling-off is over: the citizen books a sample.
@@ -82,9 +83,9 @@ def test_marrow_booking_and_organ_wishes_on_a_phone(app, browser, live_server, m
     reg.cooling_off_until = today_local() - timedelta(days=1)
     db.session.commit()
     page.goto(live_server + "/marrow/")
-    assert page.get_by_text(session.place).first.is_visible()
+    expect(page.get_by_text(session.place).first).to_be_visible()
     page.get_by_role("button", name=t("Book this session")).click()
-    assert page.get_by_text(t("Your blood sample appointment")).is_visible()
+    expect(page.get_by_text(t("Your blood sample appointment"))).to_be_visible()
     db.session.refresh(session)
     assert session.seats_taken == 1
 
@@ -99,7 +100,7 @@ def test_marrow_booking_and_organ_wishes_on_a_phone(app, browser, live_server, m
     page.get_by_label(t("I have told this family member about my wish")).check()
     page.locator("#consent").check()
     page.get_by_role("button", name=t("Register my wish")).click()
-    assert page.get_by_text(t("Thank you. Your wish is registered.")).is_visible()
+    expect(page.get_by_text(t("Thank you. Your wish is registered."))).to_be_visible()
     assert no_sideways_scroll(page)
 
     # 4. Amend: the body too. A new version; the history shows both.
@@ -108,8 +109,8 @@ def test_marrow_booking_and_organ_wishes_on_a_phone(app, browser, live_server, m
     page.get_by_label(t("My body, for medical education and research")).check()
     page.get_by_role("button", name=t("Save as a new version")).click()
     page.get_by_role("link", name=t("Every version")).click()
-    assert page.get_by_text(t("Version %(v)s", v=1)).is_visible()
-    assert page.get_by_text(t("Version %(v)s", v=2)).is_visible()
+    expect(page.get_by_text(t("Version %(v)s", v=1))).to_be_visible()
+    expect(page.get_by_text(t("Version %(v)s", v=2))).to_be_visible()
 
     # 5. Withdraw with the texted code.
     page.goto(live_server + "/organ/withdraw")
@@ -120,9 +121,11 @@ def test_marrow_booking_and_organ_wishes_on_a_phone(app, browser, live_server, m
     code = re.search(r"\d{6}", body).group(0)
     page.get_by_label(t("Code from the text message")).fill(code)
     page.get_by_role("button", name=t("Withdraw my registration")).click()
-    assert page.get_by_text(
-        t("Your registration is withdrawn. Your earlier versions are kept for you to see.")
-    ).is_visible()
+    expect(
+        page.get_by_text(
+            t("Your registration is withdrawn. Your earlier versions are kept for you to see.")
+        )
+    ).to_be_visible()
     reg = db.session.scalar(select(OrganRegistration))
     db.session.refresh(reg)
     assert reg.status == "withdrawn" and len(reg.versions) == 3

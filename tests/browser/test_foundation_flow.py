@@ -7,6 +7,7 @@ import re
 
 import pytest
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 from stdnum.cn import ric
 
 from portal.accounts.models import User
@@ -97,12 +98,12 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(app, 
     consent_box = page.get_by_role("checkbox", name=as_shown(app, PURPOSES[ID_DOCUMENT].text))
     assert not consent_box.is_checked()  # never ticked in advance
     page.get_by_role("button", name=t("Save")).click()
-    assert page.get_by_text(as_shown(app, CONSENT_NEEDED)).is_visible()
+    expect(page.get_by_text(as_shown(app, CONSENT_NEEDED))).to_be_visible()
     page.get_by_label(t("Document number"), exact=True).fill(valid_resident_id())  # not shown back
     consent_box.check()
     page.get_by_role("button", name=t("Save")).click()
     page.wait_for_url("**/account/")
-    assert page.get_by_text(NAME).is_visible()
+    expect(page.get_by_text(NAME)).to_be_visible()
     shown = page.locator("main").inner_text()
     number = valid_resident_id()
     assert number not in shown
@@ -115,7 +116,7 @@ def test_a_newcomer_registers_logs_in_fills_the_profile_and_switches_modes(app, 
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="My account", level=1).is_visible()
+    expect(page.get_by_role("heading", name="My account", level=1)).to_be_visible()
 
     # 6. Care mode: large type and large tap targets, also remembered.
     page.get_by_role("button", name="Care mode").click()

@@ -6,6 +6,7 @@ is a tap target at least 60 px tall, as the care-mode stylesheet promises."""
 
 import pytest
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 
 from tests.conftest import DEFAULT_PASSWORD, WECHAT_UA, no_sideways_scroll
 
@@ -88,7 +89,7 @@ def _log_in_with_the_form(page, t, user):
     page.get_by_role("button", name=t("Log in"), exact=True).click()
     page.wait_for_load_state()
     nav = page.get_by_role("navigation", name=t("Account"))
-    assert nav.get_by_role("link", name=t("My account")).is_visible(), "the login did not work"
+    expect(nav.get_by_role("link", name=t("My account")), "the login did not work").to_be_visible()
 
 
 def _switch_care_mode_on(page, t):

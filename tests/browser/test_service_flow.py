@@ -6,6 +6,7 @@ Labels come from the catalogue, as the person reads them (Chinese)."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -40,7 +41,7 @@ def test_sign_up_check_in_out_confirm_certificate_verify(
     phone.get_by_role("link", name=activity.title).click()
     assert no_sideways_scroll(phone)
     phone.get_by_role("button", name=t("Sign up for this shift")).click()
-    assert phone.get_by_text(t("You are signed up"), exact=True).is_visible()
+    expect(phone.get_by_text(t("You are signed up"), exact=True)).to_be_visible()
 
     # 2. The organiser's screen shows the code; the volunteer opens what it holds.
     staff = _logged_in(browser, app, live_server, officer).new_page()
@@ -49,9 +50,9 @@ def test_sign_up_check_in_out_confirm_certificate_verify(
     assert staff.locator('meta[http-equiv="refresh"]').count() == 1
     token = checkin.make_token(shift.id, checkin.IN)
     phone.goto(live_server + f"/volunteer/check/{shift.id}?t={token}")
-    assert phone.get_by_text(t("You are checked in. Thank you for serving!")).is_visible()
+    expect(phone.get_by_text(t("You are checked in. Thank you for serving!"))).to_be_visible()
     phone.goto(live_server + f"/volunteer/check/{shift.id}?t={token}")
-    assert phone.get_by_text(t("You are already checked in.")).is_visible()
+    expect(phone.get_by_text(t("You are already checked in."))).to_be_visible()
 
     # Two hours later (moved back in the data), the check-out code.
     signup = db.session.scalar(select(ShiftSignup))
@@ -59,14 +60,14 @@ def test_sign_up_check_in_out_confirm_certificate_verify(
     db.session.commit()
     out = checkin.make_token(shift.id, checkin.OUT)
     phone.goto(live_server + f"/volunteer/check/{shift.id}?t={out}")
-    assert phone.locator("p.ok").is_visible()
+    expect(phone.locator("p.ok")).to_be_visible()
 
     # 3. The organiser confirms on the roster.
     staff.goto(live_server + f"/admin/volunteering/shifts/{shift.id}/roster")
     staff.get_by_role(
         "button", name=t("Confirm the ticked hours (all pending when none is ticked)")
     ).click()
-    assert staff.get_by_text(t("%(n)d entries confirmed.", n=1)).is_visible()
+    expect(staff.get_by_text(t("%(n)d entries confirmed.", n=1))).to_be_visible()
 
     # 4. The volunteer sees the hours and gets a certificate.
     phone.goto(live_server + "/volunteer/service")
@@ -75,7 +76,7 @@ def test_sign_up_check_in_out_confirm_certificate_verify(
     phone.get_by_role("link", name=t("Get a service certificate")).click()
     phone.get_by_role("button", name=t("Issue the certificate")).click()
     assert phone.locator(".card svg").count() == 1
-    assert phone.get_by_text("6****************X").is_visible()
+    expect(phone.get_by_text("6****************X")).to_be_visible()
     assert no_sideways_scroll(phone)
 
     # 5. A stranger opens the QR code's URL: the masked name, hours and branch only.

@@ -6,6 +6,7 @@ certificate and a stranger verifies it from the QR code's URL (masked name only)
 from datetime import time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -71,16 +72,16 @@ def test_find_book_waitlist_cancel_attend_pass_certificate_verify(
     assert no_sideways_scroll(page)
     page.get_by_role("link", name=course_by_code("PJ-CPR").title_zh).click()
     page.get_by_role("button", name=t("Book a seat")).click()
-    assert page.get_by_text(t("Your seat is booked.")).is_visible()
+    expect(page.get_by_text(t("Your seat is booked."))).to_be_visible()
     # 2. The full class: the waitlist, with a position.
     page.goto(f"{live_server}/training/sessions/{full.id}")
     page.get_by_role("button", name=t("Join the waitlist")).click()
-    assert page.get_by_text(t("number %(n)d in the queue", n=1)).first.is_visible()
+    expect(page.get_by_text(t("number %(n)d in the queue", n=1)).first).to_be_visible()
     # 3. Cancel the first booking.
     page.goto(f"{live_server}/training/mine")
     page.get_by_role("link", name=course_by_code("PJ-CPR").title_zh).click()
     page.get_by_role("button", name=t("Cancel my booking")).click()
-    assert page.get_by_text(t("Your booking has been cancelled.")).is_visible()
+    expect(page.get_by_text(t("Your booking has been cancelled."))).to_be_visible()
     # 4. Today's certified class: booked, with a check-in code.
     page.goto(f"{live_server}/training/sessions/{today.id}")
     page.get_by_role("button", name=t("Book a seat")).click()
@@ -95,13 +96,13 @@ def test_find_book_waitlist_cancel_attend_pass_certificate_verify(
     spage.goto(f"{live_server}/admin/training/sessions/{today.id}/days/{day.id}")
     spage.get_by_label("张晓明").check()
     spage.get_by_role("button", name=t("Save attendance")).click()
-    assert spage.get_by_text(t("Attendance saved.")).is_visible()
+    expect(spage.get_by_text(t("Attendance saved."))).to_be_visible()
     assert no_sideways_scroll(spage)
     spage.goto(f"{live_server}/admin/training/sessions/{today.id}/results")
     spage.get_by_label(t("Theory score")).fill("92")
     spage.get_by_label(t("Practical")).select_option("pass")
     spage.get_by_role("button", name=t("Save results")).click()
-    assert spage.get_by_text(t("Results saved; %(n)d certificates issued.", n=1)).is_visible()
+    expect(spage.get_by_text(t("Results saved; %(n)d certificates issued.", n=1))).to_be_visible()
 
     # 6. The citizen opens the certificate.
     cert = db.session.scalar(select(Certificate).where(Certificate.booking_id == booking.id))
@@ -109,7 +110,7 @@ def test_find_book_waitlist_cancel_attend_pass_certificate_verify(
     page.locator(
         "a[href*='/training/certificates/']", has_text=course_by_code("JHY").title_zh
     ).click()
-    assert page.get_by_text(cert.number).is_visible()
+    expect(page.get_by_text(cert.number)).to_be_visible()
     assert page.locator(".card svg").count() == 1
     assert no_sideways_scroll(page)
 

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 from flask_babel import force_locale, gettext
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -75,7 +76,7 @@ def test_apply_approve_card_and_stranger_verifies(
     assert no_sideways_scroll(page)
     # Without agreeing to the code: refused beside the box, what was typed kept.
     page.get_by_role("button", name=t("Send my application")).click()
-    assert page.get_by_text(t("Please agree to the volunteer code.")).first.is_visible()
+    expect(page.get_by_text(t("Please agree to the volunteer code.")).first).to_be_visible()
     assert page.get_by_label(t("Emergency contact's name")).input_value() == "张建国"
     page.get_by_label(t("I have read the volunteer code and agree to follow it")).check()
     page.get_by_role("button", name=t("Send my application")).click()
@@ -87,7 +88,7 @@ def test_apply_approve_card_and_stranger_verifies(
     staff = _logged_in(browser, app, live_server, officer).new_page()
     staff.goto(live_server + "/admin/inbox?kind=volunteer")
     staff.get_by_role("link", name=t("Open #%(id)s", id=application.id)).click()
-    assert staff.get_by_text("张晓明").first.is_visible()
+    expect(staff.get_by_text("张晓明").first).to_be_visible()
     staff.get_by_role("button", name=t("Approve"), exact=True).click()
     staff.wait_for_load_state()
     volunteer = db.session.scalar(select(Volunteer))
@@ -97,7 +98,7 @@ def test_apply_approve_card_and_stranger_verifies(
     page.goto(live_server + "/my")
     page.get_by_role("link", name=t("Open my volunteer card")).click()
     card = page.locator(".card")
-    assert card.is_visible()
+    expect(card).to_be_visible()
     text = card.inner_text()
     assert volunteer.number in text and "张晓明" in text
     assert card.locator("svg").count() == 1
