@@ -1,12 +1,15 @@
 """Builders for the volunteer service tests: a registered volunteer, a published
 activity with shifts."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from portal.accounts.models import User
 from portal.cards.services import new_token
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import today_local, utcnow
+from portal.training import booking, results, sessions
+from portal.training.catalogue import course_by_code, ensure_catalogue
+from portal.training.models import Certificate
 from portal.volunteering import activities
 from portal.volunteering.models import Volunteer
 from portal.volunteering.service_models import PUBLISHED, VolunteerActivity, VolunteerShift
@@ -63,3 +66,29 @@ def make_activity(branch, shifts=((2, 3, 20),), status=PUBLISHED, **fields) -> V
     activities._refresh_span(activity)
     db.session.commit()
     return activity
+
+
+def certify(officer, user: User, branch, code: str = "JHY") -> Certificate:
+    """`user` passes a class of course `code` at `branch`, as the training pages would
+    record it: booked, present every day, passed; the certificate it issued."""
+    ensure_catalogue()
+    plan = sessions.SessionPlan(
+        course_id=course_by_code(code).id,
+        first_day=today_local() + timedelta(days=3),
+        days=1,
+        start=time(9, 0),
+        end=time(17, 0),
+        venue="渭滨区红十字会培训教室",
+        address="宝鸡市渭滨区红旗路15号",
+        map_url="https://uri.amap.com/marker?position=107.14,34.36",
+        capacity=30,
+        instructors="王老师",
+        cutoff_hours=24,
+    )
+    session = sessions.schedule(officer, branch, plan)
+    seat = booking.book(user, session.id)
+    ended = session.days[-1].ends_at
+    results.mark_roster(officer, session, session.days[0], {seat.id}, now=ended)
+    certificate = results.record_result(officer, seat, 92, True, now=ended)
+    db.session.commit()
+    return certificate

@@ -4,6 +4,7 @@ nothing; an import writes all rows or none; the same export twice is refused."""
 import io
 
 import pytest
+from flask_babel import force_locale, gettext
 from openpyxl import Workbook
 
 from portal.donations.models import Donation
@@ -82,3 +83,45 @@ def test_unreadable_files_are_refused(client, login, world, body, name):
     r = _post(client, world, body, name)
     assert r.status_code == 200 and count(Donation) == 0
     assert "form-errors" in r.get_data(as_text=True)
+
+
+GOODS_FILE = (
+    "日期,类别,金额,渠道,物资名称,数量,单位,估值依据,捐赠人类型,捐赠人,统一社会信用代码,项目代码\n"
+    "2026-03-05,物资,12000,,冬季棉被,200,床,采购发票单价60元,单位,"
+    "宝鸡金台精密机械有限公司,91610300MA6X5G7J3G,BAJY-610302-2026\n"
+    "2026-03-06,款,800,微信支付,,,,,个人,王小明,,\n"
+)
+
+
+def test_goods_rows_are_imported_with_what_how_many_and_the_valuation_basis(client, login, world):
+    login(client, world.officer)
+    assert _post(client, world, GOODS_FILE, go="import").status_code == 302
+    goods, money = db.session.query(Donation).order_by(Donation.id).all()
+    assert (goods.kind, goods.amount_fen, goods.channel) == ("goods", 1200000, None)
+    assert (goods.goods_description, goods.goods_quantity, goods.goods_unit) == (
+        "冬季棉被",
+        "200",
+        "床",
+    )
+    assert goods.valuation_basis == "采购发票单价60元" and goods.project_id == world.home.id
+    assert (money.kind, money.channel) == ("money", "wechat")
+
+
+def test_a_goods_row_missing_its_details_is_reported_by_line(client, login, world):
+    login(client, world.officer)
+    bad = (
+        GOODS_FILE
+        + "2026-03-07,物资,300,,大米,many,,,个人,李四,,\n2026-03-08,food,1,,,,,,个人,赵六,,\n"
+    )
+    page = _post(client, world, bad, go="import").get_data(as_text=True)
+    assert count(Donation) == 0
+    line_4 = page.split('<th scope="row">4</th>')[1].split("</tr>")[0]
+    with force_locale("zh"):
+        expected = [
+            gettext("Please type a quantity such as 200 or 1.5."),
+            gettext("Please give the unit (at most 10 characters)."),
+            gettext("Please say how the value was set (at most 200 characters)."),
+        ]
+        unknown = gettext("Unknown kind of gift: use money or goods.")
+    assert all(message in line_4 for message in expected)
+    assert unknown in page.split('<th scope="row">5</th>')[1].split("</tr>")[0]

@@ -379,6 +379,7 @@ def test_a_moved_branch_takes_its_sessions_to_the_new_area(
     from portal.branches.services import move_branch
 
     session = make_session(branch=tree.g)  # 经二路社区 under 渭滨区
+
     def ids(area):
         return [s.id for s in sessions.listing(area, None, None, False, 1).sessions]
 

@@ -5,6 +5,7 @@ import time
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
@@ -12,7 +13,8 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.review.services import ReviewError, decide
 from portal.timeutil import to_local, today_local, utcnow
-from portal.volunteering import certificates, checkin, claims, hours, signups
+from portal.training.catalogue import course_by_code, ensure_catalogue
+from portal.volunteering import activities, certificates, checkin, claims, hours, signups
 from portal.volunteering.service_models import (
     HOURS_CONFIRMED,
     HOURS_PENDING,
@@ -24,7 +26,7 @@ from portal.volunteering.service_models import (
 )
 from portal.volunteering.stars import hours_text, progress, stars_for
 from tests.conftest import count
-from tests.service_helpers import make_activity, make_volunteer
+from tests.service_helpers import certify, make_activity, make_volunteer
 
 
 @pytest.fixture
@@ -155,6 +157,54 @@ def test_requirements_age_team_status_and_deadline(world, tree, make_user):
     assert signups.why_not(volunteer, shift, now=late) is not None
     volunteer.status = "suspended"
     assert signups.why_not(volunteer, shift) is not None
+
+
+def test_a_required_certificate_must_be_valid_on_the_day_of_the_shift(world, tree):
+    officer, volunteer = world
+    ensure_catalogue()
+    first_aider = course_by_code("JHY")
+    shift = make_activity(tree.a, required_course_id=first_aider.id).shifts[0]
+    with force_locale("en"):
+        reason = str(signups.why_not(volunteer, shift))
+    assert "Red Cross certified first-aider course" in reason
+    with pytest.raises(ReviewError, match="红十字救护员培训"):
+        signups.sign_up(volunteer, shift)
+    db.session.rollback()
+
+    certificate = certify(officer, volunteer.user, tree.a)
+    assert signups.why_not(volunteer, shift) is None
+    # Expired the day before the shift: refused again; revoked: refused too.
+    certificate.expires_on = to_local(shift.starts_at).date() - timedelta(days=1)
+    assert signups.why_not(volunteer, shift) is not None
+    certificate.expires_on = to_local(shift.starts_at).date()
+    assert signups.why_not(volunteer, shift) is None
+    certificate.revoked_at = utcnow()
+    assert signups.why_not(volunteer, shift) is not None
+    certificate.revoked_at = None
+    signups.sign_up(volunteer, shift)
+    db.session.commit()
+
+
+def test_an_activity_can_only_require_a_course_that_certifies(world, tree):
+    officer, _volunteer = world
+    ensure_catalogue()
+    activity = make_activity(tree.a)
+    details = activities.ActivityDetails(
+        title=activity.title,
+        description=activity.description,
+        service_area=activity.service_area,
+        address=activity.address,
+        signup_deadline=activity.signup_deadline,
+        contact_name=activity.contact_name,
+        contact_phone=activity.contact_phone,
+        required_course_id=course_by_code("PJ-CPR").id,  # awareness: no certificate
+    )
+    with pytest.raises(ReviewError, match="证书"):
+        activities.update_activity(officer, activity, details)
+    details.required_course_id = course_by_code("JHY").id
+    activities.update_activity(officer, activity, details)
+    db.session.commit()
+    assert activity.required_course.code == "JHY"
 
 
 # --- check-in tokens ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.timeutil import to_local, utcnow
+from portal.training.catalogue import ensure_catalogue
 from portal.volunteering import checkin
 from portal.volunteering.service_models import (
     HOURS_CONFIRMED,
@@ -63,6 +64,46 @@ def test_staff_create_a_shift_and_publish(app, tree, make_user, grant_role, logi
     assert "博爱家园敬老助老服务" not in other.get_data(as_text=True)
     detail = app.test_client().get(f"/volunteer/activities/{activity.id}").get_data(as_text=True)
     assert "<title>博爱家园敬老助老服务" in detail and "uri.amap.com" in detail
+
+
+def test_an_activity_requiring_the_first_aider_certificate_says_so_and_where_to_get_it(
+    app, tree, make_user, grant_role, login
+):
+    officer = grant_role(make_user(locale="en"), tree.a, "officer")
+    first_aider = next(c for c in ensure_catalogue() if c.code == "JHY")
+    db.session.commit()
+    client = app.test_client()
+    login(client, officer)
+    form = client.get("/admin/volunteering/activities/new").get_data(as_text=True)
+    assert f'<option value="{first_aider.id}">Red Cross certified first-aider course' in form
+    activity = make_activity(tree.a)
+    deadline = to_local(activity.signup_deadline)
+    page = client.post(
+        f"/admin/volunteering/activities/{activity.id}/edit",
+        data={
+            "branch": str(tree.a.id),
+            "team": "",
+            "title": activity.title,
+            "description": activity.description,
+            "service_area": activity.service_area,
+            "address": activity.address,
+            "required_course": str(first_aider.id),
+            "deadline_date": deadline.date().isoformat(),
+            "deadline_time": deadline.strftime("%H:%M"),
+            "contact_name": activity.contact_name,
+            "contact_phone": activity.contact_phone,
+        },
+    )
+    assert page.status_code == 302, page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(VolunteerActivity, activity.id).required_course_id == first_aider.id
+    volunteer = make_volunteer(make_user(locale="en"), tree.a)
+    citizen = app.test_client()
+    login(citizen, volunteer.user)
+    detail = citizen.get(f"/volunteer/activities/{activity.id}").get_data(as_text=True)
+    assert "holding a valid Red Cross certified first-aider course certificate" in detail
+    assert f"/training/?course={first_aider.id}" in detail
+    assert "Sign up for this shift" not in detail  # no certificate yet: the reason instead
 
 
 def test_bad_activity_input_keeps_what_was_typed_and_writes_nothing(

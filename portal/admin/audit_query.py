@@ -154,7 +154,6 @@ def compact_changes(changes: dict | None, limit: int | None = None) -> str:
     return text
 
 
-
 @dataclass(frozen=True)
 class AuditSearch:
     """What to look for. Dates are calendar days in Asia/Shanghai; `date_to` is

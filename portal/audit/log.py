@@ -101,9 +101,7 @@ def record_for_person(
     ]
 
 
-def record_export(
-    action: str, actor, roles: frozenset[str], branch, **fields
-) -> list[AuditEntry]:
+def record_export(action: str, actor, roles: frozenset[str], branch, **fields) -> list[AuditEntry]:
     """Audit a staff download of a list: at the branch the list was narrowed to, or,
     for the whole scope, at each top branch the actor covers (`record_for_person`)."""
     if branch is not None:

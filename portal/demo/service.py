@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.branches.models import Branch
 from portal.extensions import db
 from portal.timeutil import local_to_utc, today_local, utcnow
+from portal.training.catalogue import ensure_catalogue
 from portal.volunteering import activities, certificates, claims, hours
 from portal.volunteering.models import Volunteer
 from portal.volunteering.service_models import (
@@ -82,6 +83,11 @@ ACTIVITIES = [
 ]
 
 
+# Activities only certified first-aiders may sign up for (李建国 holds a 救护员
+# certificate from the training demo; other demo volunteers are told where to get one).
+NEEDS_FIRST_AIDER = {"周公庙庙会应急救护服务站", "宝鸡站春运夜间应急救护值守"}
+
+
 def _branch(code: str) -> Branch | None:
     return db.session.scalar(select(Branch).where(Branch.code == code))
 
@@ -126,11 +132,14 @@ def load() -> list[str]:
     citizen = _volunteer(CITIZEN)
     if weibin is None or organiser is None or citizen is None:
         return []
+    first_aider = next(c for c in ensure_catalogue() if c.code == "JHY")
     made = []
     for code, title, area, address, text, contact, shifts in ACTIVITIES:
         branch = _branch(code)
         if branch is not None:
             made.append(_new(branch, title, area, address, text, contact, shifts))
+            if title in NEEDS_FIRST_AIDER:
+                made[-1].required_course_id = first_aider.id
     # 李建国 signs up for the first 博爱家园 shift.
     first = made[0].shifts[0]
     sign_up(citizen, first)

@@ -1,10 +1,11 @@
-"""`flask donations check-tallies` (daily, from cron) and `flask donations rebuild-tallies`."""
+"""`flask donations check-tallies` and `flask donations sweep-evidence` (daily, from
+cron) and `flask donations rebuild-tallies`."""
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from portal.donations import tallies
+from portal.donations import evidence, tallies
 from portal.extensions import db
 
 
@@ -28,5 +29,11 @@ def register(app: Flask) -> None:
         rows = tallies.rebuild()
         db.session.commit()
         click.echo(f"{rows} donation tallies")
+
+    @group.command("sweep-evidence")
+    def sweep_evidence():
+        """Remove uploaded evidence files that no expense refers to (left by a crash)."""
+        removed = evidence.sweep()
+        click.echo(f"{len(removed)} unreferenced evidence files removed")
 
     app.cli.add_command(group)

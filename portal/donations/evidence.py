@@ -6,20 +6,26 @@ instance folder by a random key (never under static/, never under the uploaded n
 and served by `views` with the checked type, `nosniff`, a sandboxing CSP and an inline
 Content-Disposition carrying a cleaned name, so nothing uploaded can run as a page."""
 
+import contextlib
 import hashlib
 import os
 import secrets
+import time
 import unicodedata
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.donations.errors import LedgerError
 from portal.donations.models import EVIDENCE_KINDS, Evidence, Expense
 from portal.extensions import db
 
 EVIDENCE_MAX_BYTES = 1_900_000  # under MAX_CONTENT_LENGTH, which caps the whole form
+_WRITTEN = "evidence_files_written"  # db.session.info: this transaction's new files
 TYPES = (  # (first bytes, content type, extension)
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
@@ -77,13 +83,50 @@ def store(expense: Expense, kind: str, filename: str | None, data: bytes, actor)
     )
     path = path_of(evidence)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    # Written before the commit: a rolled-back upload leaves an unreferenced file behind,
-    # never a row without its file.
+    # Written before the commit, so there is never a row without its file; a rollback
+    # removes the file again (below), and `sweep` whatever a crash left behind.
     with open(path, "xb") as out:
         out.write(data)
+    db.session.info.setdefault(_WRITTEN, []).append(path)
     db.session.add(evidence)
     db.session.flush()
     return evidence
+
+
+@event.listens_for(Session, "after_commit")
+def _kept(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    for path in session.info.pop(_WRITTEN, ()):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def sweep(older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Remove evidence files no row refers to (a process that died between writing the
+    file and committing its row), older than `older_than` so an upload in progress is
+    never touched. Returns the removed keys."""
+    cutoff = time.time() - older_than.total_seconds()
+    found = {}
+    for directory, _subdirectories, names in os.walk(folder()):
+        for name in names:
+            path = os.path.join(directory, name)
+            if os.path.getmtime(path) < cutoff:
+                found[name] = path
+    keys = sorted(found)
+    known = set()
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        known.update(
+            db.session.scalars(select(Evidence.storage_key).where(Evidence.storage_key.in_(batch)))
+        )
+    removed = [key for key in keys if key not in known]
+    for key in removed:
+        os.remove(found[key])
+    return removed
 
 
 def disposition(evidence: Evidence) -> str:

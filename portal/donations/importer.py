@@ -1,4 +1,4 @@
-"""Bulk import of gifts of money from the finance system's CSV or XLSX export.
+"""Bulk import of gifts (money and goods) from the finance system's CSV or XLSX export.
 
 Every row is checked before anything is written; a dry run reports every bad row (with
 its line number and what is wrong) and writes nothing, and a real import writes all rows
@@ -6,9 +6,10 @@ or none. A row whose channel and reference are in the ledger already (or earlier
 same file) is refused, so importing the same export twice cannot count money twice.
 
 Columns (a header row, Chinese or English names, any order):
-date/日期, amount/金额, channel/渠道, reference/凭证号, donor_kind/捐赠人类型,
-donor_name/捐赠人, phone/手机号, credit_code/统一社会信用代码, project_code/项目代码,
-anonymous/匿名, note/备注."""
+date/日期, kind/类别 (money 款 or goods 物; money when empty), amount/金额 (for goods,
+the valuation), channel/渠道, reference/凭证号, goods/物资名称, quantity/数量, unit/单位,
+valuation_basis/估值依据, donor_kind/捐赠人类型, donor_name/捐赠人, phone/手机号,
+credit_code/统一社会信用代码, project_code/项目代码, anonymous/匿名, note/备注."""
 
 import csv
 import io
@@ -25,8 +26,18 @@ from portal import audit
 from portal.accounts.phone import InvalidPhone, normalise_phone
 from portal.donations import ledger
 from portal.donations.errors import LedgerError
-from portal.donations.models import CHANNELS, CLOSED, MONEY, ORGANISATION, PERSON, Donation, Project
-from portal.donations.money import BadAmount, parse_yuan
+from portal.donations.models import (
+    CHANNELS,
+    CLOSED,
+    GOODS,
+    MONEY,
+    ORGANISATION,
+    PERSON,
+    TEXT_MAX,
+    Donation,
+    Project,
+)
+from portal.donations.money import BadAmount, parse_quantity, parse_yuan
 from portal.extensions import db
 from portal.textcheck import has_hidden_characters
 
@@ -34,6 +45,19 @@ MAX_ROWS = 2000
 HEADERS = {
     "date": "date",
     "日期": "date",
+    "kind": "kind",
+    "类别": "kind",
+    "捐赠类别": "kind",
+    "goods": "goods",
+    "物资名称": "goods",
+    "物资": "goods",
+    "quantity": "quantity",
+    "数量": "quantity",
+    "unit": "unit",
+    "单位": "unit",
+    "valuation_basis": "valuation_basis",
+    "估值依据": "valuation_basis",
+    "作价依据": "valuation_basis",
     "到账日期": "date",
     "amount": "amount",
     "金额": "amount",
@@ -76,6 +100,15 @@ KIND_WORDS = {
     "organization": ORGANISATION,
     "单位": ORGANISATION,
     "企业": ORGANISATION,
+}
+GIFT_WORDS = {
+    "": MONEY,
+    "money": MONEY,
+    "款": MONEY,
+    "资金": MONEY,
+    "goods": GOODS,
+    "物": GOODS,
+    "物资": GOODS,
 }
 YES = {"1", "yes", "y", "true", "是", "匿名"}
 NO = {"", "0", "no", "n", "false", "否"}
@@ -139,7 +172,7 @@ def read_table(filename: str, data: bytes) -> list[tuple[int, dict]]:
     if not table:
         raise ImportFileError(_l("The file is empty."))
     header = [HEADERS.get(_text(h).lower()) for h in table[0]]
-    missing = {"date", "amount", "channel", "donor_name"} - set(header)
+    missing = {"date", "amount", "donor_name"} - set(header)
     if missing:
         raise ImportFileError(
             _l("The header row lacks the columns: %(names)s", names=", ".join(sorted(missing)))
@@ -165,6 +198,36 @@ def _date(value) -> date | None:
         return None
 
 
+def _money(texts: dict, err) -> tuple[str | None, str | None]:
+    channel = CHANNEL_WORDS.get(texts.get("channel", "").lower())
+    if channel is None:
+        err(str(_l("Unknown channel: use bank, wechat, alipay, cash or online.")))
+    reference = texts.get("reference") or None
+    if reference and len(reference) > 60:
+        err(str(_l("The reference is longer than 60 characters.")))
+    return channel, reference
+
+
+def _goods(texts: dict, err) -> dict:
+    """A goods row's description, quantity, unit and valuation basis (the amount column
+    holds the valuation), each within the ledger's column widths."""
+    found = {
+        "goods_description": texts.get("goods", ""),
+        "goods_quantity": parse_quantity(texts.get("quantity")),
+        "goods_unit": texts.get("unit", ""),
+        "valuation_basis": texts.get("valuation_basis", ""),
+    }
+    if not found["goods_description"] or len(found["goods_description"]) > TEXT_MAX:
+        err(str(_l("Please say what goods were given (at most 200 characters).")))
+    if found["goods_quantity"] is None or len(found["goods_quantity"]) > 20:
+        err(str(_l("Please type a quantity such as 200 or 1.5.")))
+    if not found["goods_unit"] or len(found["goods_unit"]) > 10:
+        err(str(_l("Please give the unit (at most 10 characters).")))
+    if not found["valuation_basis"] or len(found["valuation_basis"]) > TEXT_MAX:
+        err(str(_l("Please say how the value was set (at most 200 characters).")))
+    return found
+
+
 def _check(line: int, v: dict, projects: dict, seen: set, branch_ids: set) -> Row:
     row = Row(line)
     err = row.errors.append
@@ -179,12 +242,15 @@ def _check(line: int, v: dict, projects: dict, seen: set, branch_ids: set) -> Ro
     except BadAmount as exc:
         fen = None
         err(str(exc.message))
-    channel = CHANNEL_WORDS.get(texts.get("channel", "").lower())
-    if channel is None:
-        err(str(_l("Unknown channel: use bank, wechat, alipay, cash or online.")))
-    reference = texts.get("reference") or None
-    if reference and len(reference) > 60:
-        err(str(_l("The reference is longer than 60 characters.")))
+    gift_kind = GIFT_WORDS.get(texts.get("kind", "").lower())
+    channel = reference = None
+    goods = {}
+    if gift_kind is None:
+        err(str(_l("Unknown kind of gift: use money or goods.")))
+    elif gift_kind == MONEY:
+        channel, reference = _money(texts, err)
+    else:
+        goods = _goods(texts, err)
     kind = KIND_WORDS.get(texts.get("donor_kind", "").lower() or "person")
     if kind is None:
         err(str(_l("Unknown donor type: use person or organisation.")))
@@ -222,12 +288,13 @@ def _check(line: int, v: dict, projects: dict, seen: set, branch_ids: set) -> Ro
         seen.add((channel, reference))
     if not row.errors:
         row.gift = ledger.Gift(
-            kind=MONEY,
+            kind=gift_kind,
             amount_fen=fen,
             received_on=received_on,
             channel=channel,
             channel_ref=reference,
             note=note,
+            **goods,
         )
         row.donor = ledger.Donor(
             kind=kind, name=name, phone=phone, uscc=code, anonymous=anonymous in YES

@@ -63,5 +63,10 @@ def active_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).where(Course.active).order_by(Course.sort_order)))
 
 
+def certifying_courses() -> list[Course]:
+    """The courses whose certificate an activity can require of its volunteers."""
+    return [course for course in active_courses() if course.certifies]
+
+
 def course_by_code(code: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.code == code))

@@ -41,7 +41,6 @@ MAX_CAPACITY = 500
 PAGE_SIZE = 10  # a phone screen or three: more is a next page away
 
 
-
 @dataclass
 class SessionPlan:
     """What staff typed for a session (the form has checked types and lengths)."""

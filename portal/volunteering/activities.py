@@ -18,6 +18,7 @@ from portal.extensions import cache, db
 from portal.review.services import ReviewError
 from portal.textcheck import HIDDEN_CHARACTERS_MESSAGE, has_hidden_characters
 from portal.timeutil import local_to_utc, utcnow
+from portal.training.models import Course
 from portal.volunteering.models import VolunteerTeam
 from portal.volunteering.service_models import (
     ACTIVITY_STATES,
@@ -67,7 +68,7 @@ class ActivityDetails:
     min_age: int | None = None
     team_id: int | None = None
     team_only: bool = False
-
+    required_course_id: int | None = None
 
 
 def shift_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
@@ -112,11 +113,22 @@ def _check_details(branch: Branch, details: ActivityDetails) -> None:
             raise ReviewError(_l("Please choose a team of this branch."))
     elif details.team_only:
         raise ReviewError(_l("Choose the team whose members may sign up."))
+    if details.required_course_id is not None:
+        course = db.session.get(Course, details.required_course_id)
+        if course is None or not (course.active and course.certifies):
+            raise ReviewError(_l("Please choose a course that gives a certificate."))
 
 
 def _apply(activity: VolunteerActivity, details: ActivityDetails) -> dict:
     changes = {}
-    for name in (*TEXT_LIMITS, "service_area", "min_age", "team_id", "team_only"):
+    for name in (
+        *TEXT_LIMITS,
+        "service_area",
+        "min_age",
+        "team_id",
+        "team_only",
+        "required_course_id",
+    ):
         value = getattr(details, name)
         if isinstance(value, str):
             value = value.strip()

@@ -54,6 +54,9 @@ class ActivityForm(FlaskForm):
             NumberRange(min=MIN_AGE, max=80, message=_l("Between %(min)s and %(max)s.")),
         ],
     )
+    required_course = SelectField(
+        _l("Certificate the volunteer must hold (optional)"), choices=[], coerce=str, default=""
+    )
     deadline_date = DateField(
         _l("Sign-up deadline: date"), validators=[InputRequired(message=_DATE)]
     )

@@ -58,6 +58,8 @@ class VolunteerActivity(db.Model):
     service_area: Mapped[str] = mapped_column(String(30))
     address: Mapped[str] = mapped_column(String(200))
     min_age: Mapped[int | None]
+    # A certificate (a first-aid course's) the volunteer must hold, valid on the day.
+    required_course_id: Mapped[int | None] = mapped_column(ForeignKey("training_courses.id"))
     signup_deadline: Mapped[datetime]  # UTC; sign-ups and cancellations close then
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(40))
@@ -73,6 +75,7 @@ class VolunteerActivity(db.Model):
 
     branch = relationship("Branch")
     team = relationship("VolunteerTeam")
+    required_course = relationship("Course")
     shifts = relationship(
         "VolunteerShift", order_by="VolunteerShift.starts_at", back_populates="activity"
     )

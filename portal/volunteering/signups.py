@@ -8,6 +8,7 @@ Services add and flush only; the views commit."""
 
 from datetime import timedelta
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,8 @@ from portal.capacity.seats import give_back_seats, take_seats
 from portal.extensions import db
 from portal.review.services import ReviewError
 from portal.timeutil import to_local, utcnow
-from portal.volunteering.models import VolunteerTeamMember
+from portal.training.booking import has_valid_certificate, user_key
+from portal.volunteering.models import Volunteer, VolunteerTeamMember
 from portal.volunteering.service_models import (
     PUBLISHED,
     SIGNED_UP,
@@ -83,16 +85,30 @@ def why_not(volunteer, shift: VolunteerShift, now=None) -> str | None:
         member = db.session.get(VolunteerTeamMember, (activity.team_id, volunteer.id))
         if member is None:
             return _l("This activity is for members of %(team)s.", team=activity.team.name)
+    if activity.required_course_id is not None and not has_valid_certificate(
+        user_key(volunteer.user_id),
+        activity.required_course_id,
+        to_local(shift.starts_at).date(),
+    ):
+        return _l(
+            "This activity needs a %(course)s certificate that is still valid on the day. "
+            "You can book a class under First-aid training.",
+            course=activity.required_course.title(str(get_locale())),
+        )
     if live_signup(volunteer, shift) is not None:
         return _l("You have already signed up for this shift.")
+    return _overlap_reason(volunteer, shift)
+
+
+def _overlap_reason(volunteer, shift: VolunteerShift):
     other = overlapping(volunteer, shift)
-    if other is not None:
-        return _l(
-            "You are already signed up for %(title)s at that time (%(when)s).",
-            title=other.shift.activity.title,
-            when=to_local(other.shift.starts_at).strftime("%Y-%m-%d %H:%M"),
-        )
-    return None
+    if other is None:
+        return None
+    return _l(
+        "You are already signed up for %(title)s at that time (%(when)s).",
+        title=other.shift.activity.title,
+        when=to_local(other.shift.starts_at).strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def sign_up(volunteer, shift: VolunteerShift, now=None) -> ShiftSignup:
@@ -108,6 +124,16 @@ def sign_up(volunteer, shift: VolunteerShift, now=None) -> ShiftSignup:
         with db.session.begin_nested():
             if not take_seats(VolunteerShift, shift.id):
                 raise SeatsGone(_l("Sorry, this shift is full."))
+            # One volunteer's sign-ups queue behind each other (taking the seat took
+            # SQLite's write lock; PostgreSQL locks the volunteer's row), so the overlap
+            # is asked again of what another tab has just committed. The seat first: a
+            # read before it would leave SQLite unable to upgrade to the write lock.
+            db.session.execute(
+                select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update()
+            )
+            reason = _overlap_reason(volunteer, shift)
+            if reason is not None:
+                raise ReviewError(reason)
             db.session.add(signup)
             db.session.flush()
     except IntegrityError:

@@ -31,6 +31,7 @@ from portal.permissions import staff_required
 from portal.review.services import ReviewError
 from portal.textcheck import search_text
 from portal.timeutil import local_to_utc, to_local, today_local
+from portal.training.catalogue import certifying_courses
 from portal.volunteering import (
     activities,
     certificates,
@@ -129,6 +130,7 @@ def _activity_form(activity: VolunteerActivity | None = None) -> ActivityForm:
             "service_area": activity.service_area,
             "address": activity.address,
             "min_age": activity.min_age,
+            "required_course": str(activity.required_course_id or ""),
             "deadline_date": deadline.date(),
             "deadline_time": deadline.time().replace(second=0, microsecond=0),
             "contact_name": activity.contact_name,
@@ -139,9 +141,13 @@ def _activity_form(activity: VolunteerActivity | None = None) -> ActivityForm:
         form.branch.choices = _branch_choices()
     else:
         form.branch.choices = [(str(activity.branch_id), activity.branch.name(str(get_locale())))]
+    locale = str(get_locale())
     form.team.choices = [("", _("No team"))] + [
-        (str(t.id), f"{t.name} ({t.branch.name(str(get_locale()))})")
+        (str(t.id), f"{t.name} ({t.branch.name(locale)})")
         for t in staff.teams_in_scope(current_user)
+    ]
+    form.required_course.choices = [("", _("No certificate needed"))] + [
+        (str(course.id), course.title(locale)) for course in certifying_courses()
     ]
     return form
 
@@ -158,6 +164,7 @@ def _details(form: ActivityForm) -> ActivityDetails:
         min_age=form.min_age.data,
         team_id=as_id(form.team.data),
         team_only=bool(form.team_only.data),
+        required_course_id=as_id(form.required_course.data),
     )
 
 
