@@ -41,7 +41,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 def load(seed: int = 20261203) -> dict:
     """Bulk-insert the people (users beyond the inbox loader's, then a profile for each
     person), the members and the volunteers; returns what the measurements need."""
-    from sqlalchemy import func, select
+    from sqlalchemy import exists, func, select
 
     from portal import crypto
     from portal.accounts.models import RealNameProfile, User
@@ -64,9 +64,13 @@ def load(seed: int = 20261203) -> dict:
     ).all()
     codes = {bid: code or str(bid) for bid, code in branches}
     branch_ids = list(codes)
-    # The first people are the citizens the inbox loader made; the rest are new.
+    # The first people are the citizens the inbox loader made (without a profile: the
+    # service set's volunteers, when it ran first, have theirs); the rest are new.
     existing = db.session.scalars(
-        select(User.id).where(User.id > 3).order_by(User.id).limit(PEOPLE)
+        select(User.id)
+        .where(User.id > 3, ~exists().where(RealNameProfile.user_id == User.id))
+        .order_by(User.id)
+        .limit(PEOPLE)
     ).all()
     next_user = (db.session.scalar(select(func.max(User.id))) or 0) + 1
     new_users = PEOPLE - len(existing)
@@ -74,7 +78,7 @@ def load(seed: int = 20261203) -> dict:
         _insert(
             User,
             [
-                {"id": next_user + i, "phone": f"16{i:09d}", "created_at": now}
+                {"id": next_user + i, "phone": f"17{i:09d}", "created_at": now}
                 for i in range(start, min(start + BATCH, new_users))
             ],
         )
@@ -115,6 +119,9 @@ def load(seed: int = 20261203) -> dict:
         serial[key] = serial.get(key, 0) + 1
         return f"{prefix}-{codes[branch_id]}-{serial[key]:06d}"
 
+    # Explicit ids after any rows another set loaded (the service set's volunteers).
+    first_member = db.session.scalar(select(func.max(Member.id))) or 0
+    first_volunteer = db.session.scalar(select(func.max(Volunteer.id))) or 0
     statuses = ("active", "expired", "resigned", "revoked")
     for start in range(0, MEMBERS, BATCH):
         rows = []
@@ -123,7 +130,7 @@ def load(seed: int = 20261203) -> dict:
             valid_from = today - timedelta(days=rng.randrange(365 * 4))
             rows.append(
                 {
-                    "id": i + 1,
+                    "id": first_member + i + 1,
                     "user_id": people[i],
                     "branch_id": branch_id,
                     "number": number("HY", branch_id),
@@ -146,7 +153,7 @@ def load(seed: int = 20261203) -> dict:
             areas = set(rng.sample(AREAS, rng.choice((1, 1, 2, 3))))
             rows.append(
                 {
-                    "id": i + 1,
+                    "id": first_volunteer + i + 1,
                     "user_id": people[offset + i],
                     "branch_id": branch_id,
                     "number": number("ZY", branch_id),

@@ -56,6 +56,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TEXT_MAX = 200
 NUMBER_RE = re.compile(r"[A-Z0-9][A-Z0-9-]*")
+YES = {"yes", "y", "1", "true", "是", "有", "同意", "√"}
+NO = {"no", "n", "0", "false", "否", "无", "不同意", "×"}
 
 
 class ImportRefused(ValueError):
@@ -138,6 +140,11 @@ class Kind:
     parse: Callable[[Callable], dict]
     build: Callable[[Row, str, date], dict]  # (row, number, today) -> insert values
     already: Callable[[str], object]  # number -> "Already a member (HY-...)."
+    # (values, birth date, today, problem) -> None: rules across cells that depend on
+    # the person, e.g. a minor's guardian; problem(key, message) notes one
+    check_person: Callable[[dict, date, date, Callable], None] | None = None
+    # (rows, today) -> None: what else a written row brings (rows carry their user_id)
+    after_write: Callable[[list[Row], date], None] | None = None
 
 
 # --- the shared columns ----------------------------------------------------------------
@@ -249,6 +256,15 @@ def parse_id_number(value, today: date) -> identity.ResidentId:
     except IdentityError as exc:
         raise CellProblem(exc.message) from None
     return parsed
+
+
+def parse_yes_no(value) -> bool:
+    text = cell_text(value).lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise CellProblem(_l("Write yes (是) or no (否)."))
 
 
 def parse_phone(value) -> str:
@@ -394,6 +410,8 @@ def _check_row(kind, by_key, cells, sheet_row, problems, today) -> Row | None:
     code = take("branch_code", plain, 20)
     number = take("number", _parse_number, kind.number_max) if "number" in by_key else None
     values = kind.parse(take)
+    if kind.check_person is not None and resident is not None:
+        kind.check_person(values, resident.birth_date, today, problem)
     return Row(
         number_in_sheet=sheet_row,
         name=name,
@@ -593,6 +611,8 @@ def write(kind: Kind, report: Report, actor, today: date) -> Written:
     db.session.execute(
         insert(kind.model), [kind.build(r, numbers[r.number_in_sheet], today) for r in rows]
     )
+    if kind.after_write is not None:
+        kind.after_write(rows, today)
     written = Written(
         rows=len(rows),
         new_accounts=len(new),

@@ -15,6 +15,8 @@ from stdnum.cn import ric
 from portal.accounts.models import RealNameProfile, User
 from portal.accounts.profiles import document_number
 from portal.audit.models import AuditEntry
+from portal.consent import services as consent
+from portal.consent.purposes import VOLUNTEER_GUARDIAN
 from portal.extensions import db
 from portal.importing import CellProblem, parse_date
 from portal.membership import services as membership
@@ -385,6 +387,40 @@ def test_volunteers_import(world, client, login):  # noqa: F811
     assert db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "volunteers_imported")
     ).one()
+
+
+def test_a_volunteer_under_18_needs_a_guardian_and_their_consent_on_file(world, client, login):  # noqa: F811, E501
+    login(client, world.officer)
+    today = date.today()
+    sixteen = resident_id(6, born=today.replace(year=today.year - 16, day=1))
+    header = [*VOLUNTEER_HEADER, "监护人姓名", "监护人手机号", "监护人同意书"]
+    base = ["刘洋", sixteen, phone(6), "610302", "宣传", None, None, None]
+    without = workbook(header, [[*base, None, None, None]])
+    problems = _problems(upload(client, "/admin/volunteering/import", without).get_data(True))
+    assert [(r, c) for r, c, _ in problems] == [
+        ("2", "Parent or guardian"),
+        ("2", "Parent or guardian's mobile"),
+        ("2", "Guardian's signed consent on file"),
+    ]
+    not_agreed = workbook(header, [[*base, "刘建华", "13912340000", "否"]])
+    problems = _problems(upload(client, "/admin/volunteering/import", not_agreed).get_data(True))
+    assert [(r, c) for r, c, _ in problems] == [("2", "Guardian's signed consent on file")]
+    adult = ["王芳", resident_id(7), phone(7), "610302", "宣传", None, None, None, None, None, None]
+    good = workbook(header, [[*base, "刘建华", "13912340000", "是"], adult])
+    assert upload(client, "/admin/volunteering/import", good, write=True).status_code == 302
+    db.session.expire_all()
+    minor, grown = db.session.scalars(select(Volunteer).order_by(Volunteer.number))
+    assert minor.guardian == {"name": "刘建华", "phone": "13912340000"}
+    assert b"13912340000" not in minor.guardian_enc and minor.guardian_consent_at is not None
+    assert grown.guardian is None and grown.guardian_consent_at is None
+    # The consent stands in the ledger: the volunteer can withdraw it, which erases the
+    # guardian's details and, under 18, ends the registration.
+    assert consent.is_given(minor.user, VOLUNTEER_GUARDIAN)
+    assert not consent.is_given(grown.user, VOLUNTEER_GUARDIAN)
+    consent.withdraw(minor.user, VOLUNTEER_GUARDIAN)
+    db.session.commit()
+    db.session.expire_all()
+    assert minor.guardian is None and minor.status == "left"
 
 
 def test_ten_thousand_rows(world, client, login):  # noqa: F811

@@ -1,7 +1,9 @@
 """Importing existing volunteers from XLSX (staff): the volunteer columns and how a
 checked row becomes a Volunteer. The reading, checking and writing are
-portal.importing's. People under 14 are refused (as at sign-up); volunteers of 14 to
-17 are taken as the branch registered them (their guardian's consent is on its file)."""
+portal.importing's. People under 14 are refused (as at sign-up); a volunteer of 14 to
+17 needs a parent or guardian (name and mobile, kept encrypted on the volunteer) and
+the staff's word that the branch holds that guardian's signed consent, as sign-up
+needs the guardian's consent on the page."""
 
 import json
 import re
@@ -10,13 +12,25 @@ from functools import lru_cache
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert
 
 from portal import crypto, importing
+from portal.accounts.identity import age_on
 from portal.cards.services import new_token
+from portal.consent.models import GIVEN, ConsentRecord
+from portal.consent.purposes import PURPOSES, VOLUNTEER_GUARDIAN
+from portal.extensions import db
 from portal.importing import CellProblem, Column, Kind, Row
 from portal.timeutil import SHANGHAI, utcnow
 from portal.volunteering.models import ACTIVE, Volunteer
-from portal.volunteering.services import DAYS, SERVICE_AREAS, SLOTS, TEXT_LIMITS, TIMES
+from portal.volunteering.services import (
+    ADULT_AGE,
+    DAYS,
+    SERVICE_AREAS,
+    SLOTS,
+    TEXT_LIMITS,
+    TIMES,
+)
 
 _LIST_SPLIT = re.compile(r"[、,，;；/|\n]+")
 
@@ -81,6 +95,31 @@ CONTACT_PHONE = Column(
     help=_l("Needed when an emergency contact is named."),
     example="13812345678",
     aliases=("紧急联系人电话", "紧急联系人手机", "紧急联系电话"),
+)
+
+GUARDIAN_NAME = Column(
+    "guardian_name",
+    _l("Parent or guardian"),
+    help=_l("Needed for a volunteer under 18: their name."),
+    example="",
+    aliases=("监护人", "监护人姓名"),
+)
+GUARDIAN_PHONE = Column(
+    "guardian_phone",
+    _l("Parent or guardian's mobile"),
+    help=_l("Needed for a volunteer under 18."),
+    example="",
+    aliases=("监护人电话", "监护人手机", "监护人手机号"),
+)
+GUARDIAN_CONSENT = Column(
+    "guardian_consent",
+    _l("Guardian's signed consent on file"),
+    help=_l(
+        "For a volunteer under 18: yes (是) when the branch holds the parent or "
+        "guardian's signed consent form."
+    ),
+    example="",
+    aliases=("监护人同意书", "监护人同意"),
 )
 
 
@@ -161,6 +200,9 @@ def _parse(take) -> dict:
             "emergency_relation", _limited(TEXT_LIMITS["emergency_relation"])
         ),
         "emergency_phone": take("emergency_phone", importing.parse_phone),
+        "guardian_name": take("guardian_name", _limited(TEXT_LIMITS["emergency_name"])),
+        "guardian_phone": take("guardian_phone", importing.parse_phone),
+        "guardian_consent": take("guardian_consent", importing.parse_yes_no),
     }
     # A contact is a name and a mobile number: one without the other cannot be called.
     if values["emergency_name"] and values["emergency_phone"] is None:
@@ -168,6 +210,45 @@ def _parse(take) -> dict:
     if values["emergency_phone"] and not values["emergency_name"]:
         take("emergency_name", importing.plain, needed=True)
     return values
+
+
+def _check_person(values: dict, birth_date: date, today: date, problem) -> None:
+    """Under 18 on the import day: the guardian's name, mobile and consent are needed."""
+    if age_on(birth_date, today) >= ADULT_AGE:
+        return
+    for key in ("guardian_name", "guardian_phone"):
+        if values[key] is None:
+            problem(key, _l("Needed for a volunteer under 18."))
+    if values["guardian_consent"] is not True:
+        problem(
+            "guardian_consent",
+            _l("Under 18: write yes once the branch holds the guardian's signed consent."),
+        )
+
+
+def _record_guardian_consents(rows: list[Row], today: date) -> None:
+    """A minor's guardian consent goes into the consent ledger as given on the branch's
+    paper form (no address), so the volunteer finds it under "My consents" and can
+    withdraw it like one given on the page."""
+    minors = [r for r in rows if age_on(r.birth_date, today) < ADULT_AGE]
+    if not minors:
+        return
+    version = PURPOSES[VOLUNTEER_GUARDIAN].version
+    now = utcnow()
+    db.session.execute(
+        insert(ConsentRecord),
+        [
+            {
+                "user_id": r.user_id,
+                "purpose": VOLUNTEER_GUARDIAN,
+                "version": version,
+                "action": GIVEN,
+                "at": now,
+                "ip": None,
+            }
+            for r in minors
+        ],
+    )
 
 
 def _registered_at(day: date | None) -> datetime:
@@ -201,6 +282,19 @@ def _build(row: Row, number: str, today: date) -> dict:
             json.dumps(contact, ensure_ascii=False), "volunteer_emergency"
         ),
         "health_enc": None,
+        **_guardian(v, row.birth_date, today),
+    }
+
+
+def _guardian(v: dict, birth_date: date, today: date) -> dict:
+    if age_on(birth_date, today) >= ADULT_AGE:
+        return {"guardian_enc": None, "guardian_consent_at": None}
+    guardian = {"name": v["guardian_name"], "phone": v["guardian_phone"]}
+    return {
+        "guardian_enc": crypto.encrypt(
+            json.dumps(guardian, ensure_ascii=False), "volunteer_guardian"
+        ),
+        "guardian_consent_at": utcnow(),
     }
 
 
@@ -216,6 +310,9 @@ KIND = Kind(
         CONTACT_NAME,
         CONTACT_RELATION,
         CONTACT_PHONE,
+        GUARDIAN_NAME,
+        GUARDIAN_PHONE,
+        GUARDIAN_CONSENT,
     ),
     number_prefix="ZY",
     series="volunteer",
@@ -224,4 +321,6 @@ KIND = Kind(
     parse=_parse,
     build=_build,
     already=lambda number: _l("Already a registered volunteer (%(number)s).", number=number),
+    check_person=_check_person,
+    after_write=_record_guardian_consents,
 )

@@ -58,24 +58,16 @@ class _Details:
         self.health_enc = crypto.encrypt(value, "volunteer_health") if value else None
 
 
-class VolunteerApplication(_Details, ReviewMixin, db.Model):
-    """A citizen asks a branch to register them as a volunteer (review kind "volunteer").
-    A minor's guardian and their consent (time and the text's version) are kept with it."""
+class _Guardian:
+    """A minor's parent or guardian (encrypted: name and mobile) and when they agreed.
+    Erased when the consent is withdrawn (services._guardian_consent_withdrawn)."""
 
-    __tablename__ = "volunteer_applications"
-    __table_args__ = (
-        *review_indexes("volunteer_applications"),
-        one_pending_per_applicant("volunteer_applications"),
-    )
-
-    code_version: Mapped[str] = mapped_column(String(10))
     guardian_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     guardian_consent_at: Mapped[datetime | None]
-    guardian_consent_version: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def guardian(self) -> dict | None:
-        """{"name", "phone"} for an applicant under 18, else None."""
+        """{"name", "phone"} for someone under 18, else None."""
         if not self.guardian_enc:
             return None
         return json.loads(crypto.decrypt(self.guardian_enc, "volunteer_guardian"))
@@ -89,8 +81,24 @@ class VolunteerApplication(_Details, ReviewMixin, db.Model):
         )
 
 
-class Volunteer(_Details, db.Model):
-    """A registered volunteer: one per person, numbered within their branch."""
+class VolunteerApplication(_Details, _Guardian, ReviewMixin, db.Model):
+    """A citizen asks a branch to register them as a volunteer (review kind "volunteer").
+    A minor's guardian and their consent (time and the text's version) are kept with it."""
+
+    __tablename__ = "volunteer_applications"
+    __table_args__ = (
+        *review_indexes("volunteer_applications"),
+        one_pending_per_applicant("volunteer_applications"),
+    )
+
+    code_version: Mapped[str] = mapped_column(String(10))
+    guardian_consent_version: Mapped[str | None] = mapped_column(String(10))
+
+
+class Volunteer(_Details, _Guardian, db.Model):
+    """A registered volunteer: one per person, numbered within their branch. The
+    guardian is kept here for a minor imported from the branch's records (an approved
+    applicant's is on their application)."""
 
     __tablename__ = "volunteers"
 

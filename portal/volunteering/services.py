@@ -228,7 +228,8 @@ GUARDIAN_WITHDRAWN = _l("The parent or guardian withdrew their consent.")
 def _guardian_consent_withdrawn(user) -> None:
     """The guardian's consent is withdrawn (consent.withdraw, in its transaction): a
     waiting application is withdrawn, a volunteer still under 18 leaves (audited), and
-    the guardian's name and phone are deleted from every application (PIPL art. 47)."""
+    the guardian's name and phone are deleted from every application and from the
+    volunteer record (PIPL art. 47)."""
     pending = pending_application(user)
     if pending is not None:
         withdraw(pending, user)
@@ -246,12 +247,13 @@ def _guardian_consent_withdrawn(user) -> None:
             object_id=volunteer.id,
             changes={"status": [old, LEFT], "reason": "guardian_consent_withdrawn"},
         )
-    db.session.execute(
-        update(VolunteerApplication)
-        .where(VolunteerApplication.user_id == user.id)
-        .values(guardian_enc=None)
-        .execution_options(synchronize_session="fetch")
-    )
+    for model in (VolunteerApplication, Volunteer):
+        db.session.execute(
+            update(model)
+            .where(model.user_id == user.id)
+            .values(guardian_enc=None)
+            .execution_options(synchronize_session="fetch")
+        )
     db.session.flush()
 
 
