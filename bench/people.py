@@ -64,11 +64,15 @@ def load(seed: int = 20261203) -> dict:
     ).all()
     codes = {bid: code or str(bid) for bid, code in branches}
     branch_ids = list(codes)
-    # The first people are the citizens the inbox loader made (without a profile: the
-    # service set's volunteers, when it ran first, have theirs); the rest are new.
+    # The first people are the citizens the inbox loader made (not the service set's
+    # volunteers, when it ran first into this database); the rest are new.
     existing = db.session.scalars(
         select(User.id)
-        .where(User.id > 3, ~exists().where(RealNameProfile.user_id == User.id))
+        .where(
+            User.id > 3,
+            ~exists().where(RealNameProfile.user_id == User.id),
+            ~exists().where(Volunteer.user_id == User.id),
+        )
         .order_by(User.id)
         .limit(PEOPLE)
     ).all()

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import traceback
 
 from bench.harness import RESULTS, bench_environment, fresh_database, migrate, reuse_database
 
@@ -66,14 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     # only when named (by its module or one of its figures) or when nothing is named.
     from bench import donations, people, service, training
 
-    if wanted("service"):
-        figures += service.run(env, app, reuse=args.reuse)
-    if wanted("training"):
-        figures += training.measure_all(reuse=args.reuse)  # a database of its own
-    if wanted("donations"):
-        figures += donations.run(env, app, reuse=args.reuse)
-    if wanted("people") or wanted("volunteers_province_area") or wanted("card_verify"):
-        figures += people.run(env, app, reuse=args.reuse)
+    feature_sets = (
+        ("service", wanted("service"), lambda: service.run(env, app, reuse=args.reuse)),
+        # training: a database of its own
+        ("training", wanted("training"), lambda: training.measure_all(reuse=args.reuse)),
+        ("donations", wanted("donations"), lambda: donations.run(env, app, reuse=args.reuse)),
+        (
+            "people",
+            wanted("people") or wanted("volunteers_province_area") or wanted("card_verify"),
+            lambda: people.run(env, app, reuse=args.reuse),
+        ),
+    )
+    _print_table(figures)
+    for set_name, chosen, measure in feature_sets:
+        if chosen:
+            got = _measure_set(set_name, measure)
+            _print_table(got)  # as soon as measured: a later set's failure loses nothing
+            figures += got
     with app.app_context():
         from portal.extensions import db
 
@@ -85,6 +95,27 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
     print(f"wrote {out} in {time.monotonic() - started:.0f} s")
     return 0 if all(f["ok"] for f in figures) else 1
+
+
+def _measure_set(set_name: str, measure) -> list[dict]:
+    """A feature set's figures, or one failed row saying why (the traceback printed),
+    so the sets measured before and after it still count."""
+    try:
+        return measure()
+    except Exception as exc:  # noqa: BLE001 - any failure of the set is reported the same
+        traceback.print_exc()
+        return [
+            {
+                "name": f"{set_name}_failed",
+                "figure": f"the {set_name} set failed: {type(exc).__name__}",
+                "value": None,
+                "unit": "ms",
+                "baseline": None,
+                "ratio": None,
+                "target": None,
+                "ok": False,
+            }
+        ]
 
 
 def _print_table(figures: list[dict]) -> None:
