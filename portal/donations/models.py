@@ -42,6 +42,8 @@ class Project(db.Model):
     __table_args__ = (
         CheckConstraint("spent_fen <= allocated_fen", name="spent_within_allocated"),
         CheckConstraint("spent_fen >= 0", name="spent_not_negative"),
+        # The public pages list the latest projects: read in this order, not sorted.
+        Index("ix_donation_projects_latest", "starts_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
