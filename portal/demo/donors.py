@@ -4,7 +4,7 @@ organ / body registrants (one who amended their wishes) and three names on the m
 page. Idempotent: a person with a registration, a branch with sessions and a memorial
 name already there are left alone. Skips quietly without the demo branches."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from portal.demo.workbench import _by_code, _reviewer
 from portal.donors import eligibility, marrow, memorial, organ
 from portal.donors.models import MemorialDonor, SampleSession
 from portal.extensions import db
-from portal.timeutil import SHANGHAI, today_local
+from portal.timeutil import local_to_utc, today_local
 
 # (branch code, place, address, days ahead, start hour, capacity)
 SESSIONS = [
@@ -77,8 +77,7 @@ MEMORIAL = [
 
 def _at(days: int, hour: int) -> datetime:
     """`hour` o'clock in Asia/Shanghai `days` from today, as naive UTC."""
-    local = datetime.combine(today_local() + timedelta(days=days), time(hour), tzinfo=SHANGHAI)
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return local_to_utc(today_local() + timedelta(days=days), time(hour))
 
 
 def _reviewer_for(branch):

@@ -3,8 +3,6 @@ health data; opening a record is logged as a view of sensitive data), recording 
 later marrow steps, sample sessions with their rosters, and exports that mask ID numbers
 and keep the stated purpose in the audit log. Outside the scope: 404."""
 
-from datetime import UTC, datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -38,7 +36,7 @@ from portal.extensions import db
 from portal.ids import page_arg
 from portal.permissions import staff_required
 from portal.textcheck import has_hidden_characters, search_text
-from portal.timeutil import SHANGHAI, to_local, utcnow
+from portal.timeutil import local_to_utc, to_local, utcnow
 
 PURPOSE_MAX = 200
 BRANCH_CHOICES_MAX = 300
@@ -305,8 +303,8 @@ def new_session():
     form.branch.choices = _branch_choices()
     if form.validate_on_submit():
         branch = get_branch_in_scope_or_404(form.branch.data, current_user, REVIEW_ROLES)
-        starts = _utc(form.day.data, form.starts.data)
-        ends = _utc(form.day.data, form.ends.data)
+        starts = local_to_utc(form.day.data, form.starts.data)
+        ends = local_to_utc(form.day.data, form.ends.data)
         try:
             session = marrow.create_session(
                 branch,
@@ -334,11 +332,6 @@ def new_session():
             flash(_("The sample session is open for booking."), "success")
             return redirect(url_for(".session_roster", session_id=session.id))
     return render_template("donors/staff_session_form.html", form=form)
-
-
-def _utc(day, at) -> datetime:
-    """A day and time in Asia/Shanghai as the naive UTC the columns store."""
-    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 @staff_bp.get("/sessions/<int:session_id>")

@@ -53,6 +53,18 @@ def confirmed_in_period(volunteer, period_from: date, period_to: date) -> tuple[
     return sum(m for _a, m in rows), [a for a, m in rows if m > 0]
 
 
+def of_volunteer(volunteer, limit: int = 20) -> list[ServiceCertificate]:
+    """The volunteer's certificates, newest first ("My service" lists them)."""
+    return list(
+        db.session.scalars(
+            select(ServiceCertificate)
+            .where(ServiceCertificate.volunteer_id == volunteer.id)
+            .order_by(ServiceCertificate.issued_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def certificate_number(branch, year: int, serial: int) -> str:
     return f"ZYFW-{branch.code or branch.id}-{year}-{serial:05d}"
 

@@ -7,7 +7,7 @@ needs the guardian's consent on the page."""
 
 import json
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from functools import lru_cache
 
 from flask_babel import force_locale
@@ -21,8 +21,8 @@ from portal.consent.models import GIVEN, ConsentRecord
 from portal.consent.purposes import PURPOSES, VOLUNTEER_GUARDIAN
 from portal.extensions import db
 from portal.importing import CellProblem, Column, Kind, Row
-from portal.timeutil import SHANGHAI, utcnow
-from portal.volunteering.models import ACTIVE, Volunteer
+from portal.timeutil import local_to_utc, utcnow
+from portal.volunteering.models import ACTIVE, Volunteer, encrypt_guardian
 from portal.volunteering.services import (
     ADULT_AGE,
     DAYS,
@@ -212,9 +212,13 @@ def _parse(take) -> dict:
     return values
 
 
+def _minor(birth_date: date, today: date) -> bool:
+    return age_on(birth_date, today) < ADULT_AGE
+
+
 def _check_person(values: dict, birth_date: date, today: date, problem) -> None:
     """Under 18 on the import day: the guardian's name, mobile and consent are needed."""
-    if age_on(birth_date, today) >= ADULT_AGE:
+    if not _minor(birth_date, today):
         return
     for key in ("guardian_name", "guardian_phone"):
         if values[key] is None:
@@ -230,7 +234,7 @@ def _record_guardian_consents(rows: list[Row], today: date) -> None:
     """A minor's guardian consent goes into the consent ledger as given on the branch's
     paper form (no address), so the volunteer finds it under "My consents" and can
     withdraw it like one given on the page."""
-    minors = [r for r in rows if age_on(r.birth_date, today) < ADULT_AGE]
+    minors = [r for r in rows if _minor(r.birth_date, today)]
     if not minors:
         return
     version = PURPOSES[VOLUNTEER_GUARDIAN].version
@@ -254,8 +258,7 @@ def _record_guardian_consents(rows: list[Row], today: date) -> None:
 def _registered_at(day: date | None) -> datetime:
     if day is None:
         return utcnow()
-    # Midnight in Shanghai on that day, stored as naive UTC like every timestamp.
-    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+    return local_to_utc(day)  # midnight in Shanghai that day
 
 
 def _build(row: Row, number: str, today: date) -> dict:
@@ -287,15 +290,10 @@ def _build(row: Row, number: str, today: date) -> dict:
 
 
 def _guardian(v: dict, birth_date: date, today: date) -> dict:
-    if age_on(birth_date, today) >= ADULT_AGE:
+    if not _minor(birth_date, today):
         return {"guardian_enc": None, "guardian_consent_at": None}
     guardian = {"name": v["guardian_name"], "phone": v["guardian_phone"]}
-    return {
-        "guardian_enc": crypto.encrypt(
-            json.dumps(guardian, ensure_ascii=False), "volunteer_guardian"
-        ),
-        "guardian_consent_at": utcnow(),
-    }
+    return {"guardian_enc": encrypt_guardian(guardian), "guardian_consent_at": utcnow()}
 
 
 KIND = Kind(

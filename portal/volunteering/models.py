@@ -74,11 +74,12 @@ class _Guardian:
 
     @guardian.setter
     def guardian(self, value: dict | None) -> None:
-        self.guardian_enc = (
-            crypto.encrypt(json.dumps(value, ensure_ascii=False), "volunteer_guardian")
-            if value
-            else None
-        )
+        self.guardian_enc = encrypt_guardian(value) if value else None
+
+
+def encrypt_guardian(value: dict) -> bytes:
+    """The stored form of a guardian (also written by the bulk import's INSERT)."""
+    return crypto.encrypt(json.dumps(value, ensure_ascii=False), "volunteer_guardian")
 
 
 class VolunteerApplication(_Details, _Guardian, ReviewMixin, db.Model):

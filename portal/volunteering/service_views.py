@@ -146,23 +146,10 @@ def my_service():
         page=page,
         upcoming=signups.my_signups(volunteer),
         claims=claims.my_claims(volunteer),
-        certificates=_certificates(volunteer),
+        certificates=certificates.of_volunteer(volunteer),
         areas=services.SERVICE_AREAS,
         status_labels=hours.HOURS_STATUS_LABELS,
         year=today_local().year,
-    )
-
-
-def _certificates(volunteer) -> list[ServiceCertificate]:
-    from sqlalchemy import select
-
-    return list(
-        db.session.scalars(
-            select(ServiceCertificate)
-            .where(ServiceCertificate.volunteer_id == volunteer.id)
-            .order_by(ServiceCertificate.issued_at.desc())
-            .limit(20)
-        )
     )
 
 
