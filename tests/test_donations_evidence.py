@@ -66,3 +66,15 @@ def test_the_sweep_removes_only_old_files_without_a_row(world, tmp_path):
         os.utime(path, (hours_ago, hours_ago))
     assert evidence.sweep(timedelta(hours=1)) == [crashed.name]
     assert sorted(_files(tmp_path)) == sorted([kept.storage_key, in_progress.name])
+
+
+def test_the_daily_command_sweeps_and_says_how_many(app, world, tmp_path):
+    orphan = tmp_path / "ef" / ("ef" + "2" * 30)
+    orphan.parent.mkdir()
+    orphan.write_bytes(PNG)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(orphan, (hours_ago, hours_ago))
+    result = app.test_cli_runner().invoke(args=["donations", "sweep-evidence"])
+    assert result.exit_code == 0, result.output
+    assert "1 unreferenced evidence files removed" in result.output
+    assert not orphan.exists()
